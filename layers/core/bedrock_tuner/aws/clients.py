@@ -1,0 +1,30 @@
+"""Lazily built, cached boto3 clients with retries for throttling.
+
+Clients are built on first use (never at import), so moto or a local endpoint set up by a
+test or by the local cloud is honoured. ``AWS_ENDPOINT_URL`` is read by botocore itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+RETRY_CONFIG: dict[str, Any] = {"mode": "standard", "max_attempts": 8}
+
+
+@functools.cache
+def client(service: str, region: str | None = None) -> Any:
+    """A boto3 client for ``service`` with standard retries (throttling, 5xx, timeouts)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        service,
+        region_name=region,
+        config=Config(retries=RETRY_CONFIG, connect_timeout=5, read_timeout=60),
+    )
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that switch endpoints or credentials)."""
+    client.cache_clear()

@@ -1,0 +1,1 @@
+"""The ``bedrock-tuner`` command line (never imported by a Lambda handler)."""

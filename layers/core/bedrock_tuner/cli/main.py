@@ -1,0 +1,360 @@
+"""``bedrock-tuner``: validate, estimate, split, catalog.
+
+Exit codes: 0 success / valid dataset, 1 invalid dataset, 2 usage or I/O error. Errors are
+one line with a code and a fix on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import msgspec
+
+from bedrock_tuner import __version__
+from bedrock_tuner.catalog import load_catalog
+from bedrock_tuner.cli import catalog_cmd
+from bedrock_tuner.cli.progress import ProgressBar, wants_progress
+from bedrock_tuner.errors import BedrockTunerError, UsageError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _hyperparameters(pairs: Sequence[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(
+                f'hyperparameter "{pair}" is not name=value',
+                fix="Write e.g. --hyperparameters epochCount=2 learningRate=0.00001",
+            )
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _add_target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model", required=True, metavar="ID", help="base model id (see `bedrock-tuner catalog`)"
+    )
+    p.add_argument(
+        "--type",
+        dest="ctype",
+        metavar="TYPE",
+        help="customization type (default: FINE_TUNING if supported)",
+    )
+    p.add_argument(
+        "--hyperparameters",
+        nargs="*",
+        action="extend",
+        metavar="K=V",
+        help="hyperparameters as name=value",
+    )
+    p.add_argument(
+        "--catalog",
+        action="append",
+        metavar="FILE",
+        help="catalog override file (YAML or JSON); repeatable",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bedrock-tuner",
+        description="Validate, estimate and prepare Amazon Bedrock model-customization datasets.",
+    )
+    parser.add_argument("--version", action="version", version=f"bedrock-tuner {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    v = sub.add_parser(
+        "validate", help="validate a training dataset (and validation file) for a model"
+    )
+    v.add_argument("train", metavar="TRAIN", help="local path, s3://bucket/key, or - for stdin")
+    v.add_argument("--validation", metavar="FILE", help="validation file (path or s3://)")
+    _add_target_args(v)
+    v.add_argument("--json", action="store_true", help="print the JSON report instead of text")
+    v.add_argument(
+        "--max-examples",
+        type=int,
+        default=5,
+        metavar="N",
+        help="examples kept per problem code (default 5)",
+    )
+    v.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes for large local/S3 files (default 1)",
+    )
+    v.add_argument(
+        "--media-bucket",
+        metavar="BUCKET",
+        help="bucket media must live in (default: the dataset's, for s3:// inputs)",
+    )
+    v.add_argument("--report-out", metavar="FILE", help="also write the JSON report to FILE")
+    v.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    e = sub.add_parser("estimate", help="training cost, storage and break-even for a dataset")
+    e.add_argument(
+        "train", nargs="?", metavar="TRAIN", help="dataset to count tokens in (or give --tokens)"
+    )
+    _add_target_args(e)
+    e.add_argument(
+        "--tokens", type=int, metavar="N", help="training tokens (skip reading a dataset)"
+    )
+    e.add_argument(
+        "--saved-prompt-tokens",
+        type=int,
+        metavar="N",
+        help="prompt tokens the custom model saves per request",
+    )
+    e.add_argument(
+        "--requests-per-month", type=int, metavar="N", help="requests per month to the custom model"
+    )
+    e.add_argument(
+        "--input-price-per-1k",
+        type=float,
+        metavar="USD",
+        help="price of 1,000 input tokens you pay today",
+    )
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    s = sub.add_parser(
+        "split", help="split a dataset into training and validation files within the model's limits"
+    )
+    s.add_argument("train", metavar="TRAIN", help="local path or s3://bucket/key")
+    s.add_argument(
+        "--validation-ratio",
+        type=float,
+        required=True,
+        metavar="R",
+        help="share of records for validation, e.g. 0.1",
+    )
+    s.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random seed (default 0): same seed, same split",
+    )
+    s.add_argument("--model", metavar="ID", help="respect this model's record limits")
+    s.add_argument("--type", dest="ctype", metavar="TYPE", help="customization type for the limits")
+    s.add_argument("--catalog", action="append", metavar="FILE", help="catalog override file")
+    s.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        help="where to write NAME.train.jsonl and NAME.validation.jsonl (default: beside TRAIN)",
+    )
+    s.add_argument("--json", action="store_true", help="print JSON")
+
+    catalog_cmd.add_parser(sub)
+    return parser
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from bedrock_tuner.datasets.reader import open_source
+    from bedrock_tuner.datasets.report import render_text, report_json
+    from bedrock_tuner.datasets.validate import validate_dataset
+
+    if args.max_examples < 0 or args.workers < 1:
+        raise UsageError("--max-examples must be ≥ 0 and --workers ≥ 1")
+    catalog = load_catalog(args.catalog or ())
+    train = open_source(args.train)
+    validation = open_source(args.validation) if args.validation else None
+    bar = (
+        ProgressBar((train.size or 0) + ((validation.size or 0) if validation else 0), "validating")
+        if wants_progress(args.no_progress)
+        else None
+    )
+    try:
+        report = validate_dataset(
+            train,
+            model_id=args.model,
+            customization_type=args.ctype,
+            validation=validation,
+            hyperparameters=_hyperparameters(args.hyperparameters),
+            max_examples=args.max_examples,
+            workers=args.workers,
+            catalog=catalog,
+            media_bucket=args.media_bucket,
+            progress=bar.advance if bar else None,
+        )
+    finally:
+        if bar:
+            bar.close()
+    if args.report_out:
+        with open(args.report_out, "wb") as fh:
+            fh.write(report_json(report) + b"\n")
+    if args.json:
+        sys.stdout.buffer.write(report_json(report) + b"\n")
+    else:
+        sys.stdout.write(
+            render_text(report, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        )
+    return EXIT_OK if report.summary.valid else EXIT_INVALID
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from bedrock_tuner.datasets.validate import epochs_of, resolve_target, validate_dataset
+    from bedrock_tuner.pipeline.cost import break_even, estimate_training_cost
+
+    catalog = load_catalog(args.catalog or ())
+    hps = _hyperparameters(args.hyperparameters)
+    target = resolve_target(args.model, args.ctype, hps, catalog)
+    if args.tokens is None and not args.train:
+        raise UsageError(
+            "give a dataset or --tokens", fix="bedrock-tuner estimate train.jsonl --model ID"
+        )
+    if args.tokens is not None:
+        tokens = args.tokens
+    else:
+        bar = ProgressBar(None, "counting tokens") if wants_progress(args.no_progress) else None
+        try:
+            report = validate_dataset(
+                args.train,
+                model_id=args.model,
+                customization_type=args.ctype,
+                hyperparameters=hps,
+                catalog=catalog,
+                max_examples=0,
+                progress=bar.advance if bar else None,
+            )
+        finally:
+            if bar:
+                bar.close()
+        tokens = report.summary.training_tokens
+    epochs = epochs_of(target.hyperparameters)
+    cost = estimate_training_cost(target.model, tokens, epochs)
+    be = None
+    be_args = (args.saved_prompt_tokens, args.requests_per_month, args.input_price_per_1k)
+    if any(a is not None for a in be_args):
+        if any(a is None for a in be_args):
+            raise UsageError(
+                "break-even needs --saved-prompt-tokens, --requests-per-month and --input-price-per-1k together"
+            )
+        if cost.training_usd is None:
+            raise UsageError(
+                f"no training price is known for {target.model.id}",
+                fix="Add price.training_per_1k_tokens in a catalog override (--catalog).",
+            )
+        be = break_even(
+            training_usd=cost.training_usd,
+            storage_usd_per_month=cost.storage_usd_per_month or 0.0,
+            saved_prompt_tokens=args.saved_prompt_tokens,
+            requests_per_month=args.requests_per_month,
+            input_price_per_1k_tokens=args.input_price_per_1k,
+        )
+    if args.json:
+        doc = {
+            "model": target.model.id,
+            "customization_type": target.ctype.value,
+            "cost": cost,
+            "break_even": be,
+        }
+        sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(doc), indent=2) + b"\n")
+        return EXIT_OK
+    usd = (
+        "unknown (no price in the catalog)"
+        if cost.training_usd is None
+        else f"${cost.training_usd:,.2f}"
+    )
+    print(f"model: {target.model.name} ({target.model.id}) · {target.ctype.value}")
+    print(
+        f"training: {cost.training_tokens:,} tokens × {cost.epochs} epochs = {cost.billed_tokens:,} billed tokens → {usd}"
+    )
+    if cost.price_per_1k_tokens is not None:
+        print(
+            f"          at ${cost.price_per_1k_tokens} per 1k tokens (price of {cost.price_as_of}; {cost.price_source})"
+        )
+    storage = (
+        "unknown" if cost.storage_usd_per_month is None else f"${cost.storage_usd_per_month:,.2f}"
+    )
+    print(f"storage:  {storage} per month while the custom model exists")
+    if be is not None:
+        print(
+            f"break-even: saves ${be.monthly_savings_usd:,.2f}/month in prompt tokens; {be.verdict}"
+        )
+    print("note: token counts are estimates of the model's own tokenizer")
+    return EXIT_OK
+
+
+def _cmd_split(args: argparse.Namespace) -> int:
+    from bedrock_tuner.catalog import (
+        default_customization_type,
+        get_model,
+        parse_customization_type,
+        type_support,
+    )
+    from bedrock_tuner.datasets.reader import open_source
+    from bedrock_tuner.datasets.split import split_dataset
+
+    limits = None
+    if args.model:
+        catalog = load_catalog(args.catalog or ())
+        model = get_model(catalog, args.model)
+        ctype = (
+            parse_customization_type(args.ctype)
+            if args.ctype
+            else default_customization_type(model)
+        )
+        support = type_support(model, ctype)
+        if not support.accepts_validation:
+            raise UsageError(
+                f"{model.name} takes no validation file for {ctype.value}",
+                fix="Upload the whole file as training data.",
+            )
+        limits = support.limits
+    source = open_source(args.train)
+    base = os.path.basename(args.train.rstrip("/")) or "dataset"
+    stem = base[: -len(".jsonl")] if base.endswith(".jsonl") else base
+    out_dir = args.out_dir or (
+        os.path.dirname(os.path.abspath(args.train)) if not args.train.startswith("s3://") else "."
+    )
+    result = split_dataset(
+        source,
+        ratio=args.validation_ratio,
+        seed=args.seed,
+        out_dir=out_dir,
+        stem=stem,
+        limits=limits,
+    )
+    if args.json:
+        sys.stdout.buffer.write(msgspec.json.encode(result.__dict__) + b"\n")
+    else:
+        print(f"training:   {result.train_path} ({result.train_records:,} records)")
+        print(f"validation: {result.validation_path} ({result.validation_records:,} records)")
+        if result.dropped_blank_lines:
+            print(f"dropped {result.dropped_blank_lines:,} blank lines")
+        if result.adjusted:
+            print(f"note: {result.adjusted}")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": _cmd_validate, "estimate": _cmd_estimate, "split": _cmd_split}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "catalog":
+            return catalog_cmd.run(args)
+        return COMMANDS[args.command](args)
+    except BedrockTunerError as exc:
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        if exc.fix:
+            print(f"fix: {exc.fix}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dataset validation: streaming reader, record schemas, checks, report, tokens, split."""

@@ -1,0 +1,1 @@
+"""Pipeline domain: cost estimates (and, later, specs, job requests, approvals, job slots)."""
