@@ -1,50 +1,49 @@
 """Token counts for dataset validation: a fast estimator and an exact reference counter.
 
-The tokenizers of the Bedrock base models are not public, so every number this module
-produces is an *estimate of the model's own tokenizer*.  The reference is OpenAI's
-``cl100k_base`` byte-level BPE (shipped in ``vocab/cl100k_base.tiktoken`` and loaded
-offline); Llama 3's tokenizer is a superset of it, and other modern BPE tokenizers land
-within a few per cent of it on most text.
+Bedrock does not expose the base models' tokenizers, so every number this module produces
+is an *estimate of the model's own tokenizer*.  The reference is OpenAI's ``cl100k_base``
+byte-level BPE, shipped in ``vocab/cl100k_base.tiktoken`` and loaded offline (Llama 3's
+tokenizer extends it); counts for other model families can differ from it.
 
 Two tools:
 
-* :func:`estimate_tokens` -- called on every text field of every record in the validator's
-  hot loop.  It predicts the cl100k count from the character make-up of the text (see
-  "How the estimator works" below) at several GB/s, with a mean per-record error of a
-  few per cent (``benchmarks/token_accuracy.py`` prints the current numbers).
-* :class:`ExactTokenCounter` / :func:`exact_tokens` -- the real cl100k BPE (tiktoken),
-  roughly 100x slower; use it when an estimate lands close to a limit.
+* :func:`estimate_tokens` -- for the validator's hot loop (every text field of every
+  record).  It predicts the cl100k count from the character make-up of the text (see "How
+  the estimator works") in O(1) time for ASCII text, with a mean per-record error of about
+  4-5 % (``benchmarks/token_accuracy.py`` prints the current numbers per kind of text).
+* :class:`ExactTokenCounter` / :func:`exact_tokens` -- the real cl100k BPE (tiktoken), a
+  hundred times slower or more; use it when an estimate lands near a limit.
 
 How the estimator works
 -----------------------
 BPE cost is mostly a per-character affair: lowercase letters are cheap (whole words merge
-into one token), digits cost about one token per three, punctuation about half a token,
-a CJK ideograph about one, an emoji three or four.  The estimator therefore sums a fitted
-"tokens per character" weight over the characters of the text.  To stay within one
-C-level pass it does not visit every character:
+into one token), digits and punctuation cost much more, a CJK ideograph about one token,
+an emoji three or four.  The estimator sums a fitted "tokens per character" weight over a
+sample of the characters:
 
-1. A systematic sample of at most :data:`SAMPLE_CHARS` characters is taken with a single
-   strided slice, ``text[::k]``.  The stride ``k`` is a prime (so fixed-width rows of a
-   table or log rarely alias with it) and is chosen so the sample is never longer than
-   256 characters.  For ASCII text this slice is the *only* work proportional to the
-   input: about 1/k of a pass, and nothing at all for the other ``n - n/k`` characters.
+1. A systematic sample of at most :data:`SAMPLE_CHARS` (256) characters is taken with one
+   strided slice, ``text[::k]``.  The stride ``k`` (:func:`sample_stride`) is prime, so
+   fixed-width rows of a table or log rarely alias with it.  For ASCII text this is all the
+   work there is: it reads the 256 sampled characters and never the other ``n - n/k``,
+   i.e. a fraction ``1/k`` of one pass.
 2. The sample is encoded to UTF-8 and mapped byte-by-byte to integer weights with
-   ``bytes.translate``; ``zlib.adler32(data, 0) & 0xFFFF`` then returns the sum of those
-   weights in C (Adler-32's low half *is* the byte sum modulo 65521, and a sample of at
-   most 256 bytes with weights at most 255 can never reach 65521, so the sum is exact).
-3. Non-ASCII text gets one more exact pass: ``len(text.encode())``.  Its excess over the
-   character count is the number of UTF-8 continuation bytes in the whole text, which is
-   scaled by what the sample says those bytes are made of (accented Latin, Cyrillic, CJK,
-   emoji, ... -- told apart by their UTF-8 lead byte).  Text whose accented letters make
-   up more than about 1 % of the characters (Spanish, French, German, ...) also gets a
-   per-character surcharge, because its words are rarer in the vocabulary than English
+   ``bytes.translate``; ``zlib.adler32(data, 0) & 0xFFFF`` then sums those weights in C
+   (the low half of Adler-32 *is* the byte sum modulo 65521, and at most 256 weighted bytes
+   of at most 255 each can never reach 65521, so the sum is exact).
+3. Non-ASCII text costs one full pass more, ``len(text.encode())``: its excess over the
+   character count is the exact number of UTF-8 continuation bytes in the text, which is
+   multiplied by the cost per continuation byte seen in the sample (accented Latin,
+   Cyrillic, CJK, emoji ... are told apart by their UTF-8 lead byte).  Text in which
+   accented Latin letters are at least 1 % of the characters (Spanish, French, German ...)
+   also pays a per-character surcharge: its words are rarer in the vocabulary than English
    ones.
 
-Known blind spots: Latin-script languages written without accents are counted as English
-(under-estimated by up to ~25 %); very repetitive runs (``"=" * 500``) and long
-indentation runs are over-estimated; scripts outside the evaluation corpus use weights
-fitted on a handful of sentences.  See ``benchmarks/token_accuracy.py`` for the
-measured error per kind of text.
+Blind spots (estimate / exact): random identifiers are under-estimated (base64 about 0.5,
+UUIDs about 0.7, hex about 0.9); so are Latin-script languages written without accents,
+which look like English (about 0.75), and tab-indented code (about 0.7).  Long runs of one
+character (``"=" * 500``, deep space indentation) and long digit strings (2x for pure
+digits) are over-estimated.  Scripts outside the evaluation corpus (Cyrillic, Arabic,
+Hangul, Devanagari ...) use weights fitted on a few sentences each.
 """
 
 from __future__ import annotations
@@ -99,7 +98,7 @@ ASCII_CLASS_CHARS: Final[dict[str, str]] = {
     "tab": "\t",
     "joiner": "-_",
     "stop": ".,",
-    "bracket": "()[]{}<",
+    "bracket": "()[]{}<",  # "<" opens tags and merges with the name; ">" mostly stands alone
     "quote": "\"'`",
     "colon": ":",
     "operator": "=*&>",
@@ -114,7 +113,7 @@ ASCII_TOKENS_PER_CHAR: Final[dict[str, float]] = {
     "digit": 0.706,
     "space": 0.174,
     "newline": 0.451,
-    "tab": 0.200,
+    "tab": 0.200,  # no such text in the corpus: the prior
     "joiner": 0.074,
     "stop": 0.310,
     "bracket": 0.516,
@@ -123,7 +122,7 @@ ASCII_TOKENS_PER_CHAR: Final[dict[str, float]] = {
     "operator": 0.381,
     "mark": 0.654,
     "symbol": 1.150,
-    "control": 1.000,
+    "control": 1.000,  # no such text in the corpus: the prior
 }
 
 #: Non-ASCII characters are classed by their UTF-8 lead byte: ``(first, last)`` inclusive.
@@ -177,7 +176,8 @@ FOREIGN_LATIN_TOKENS_PER_CHAR: Final = 0.0562
 #: (Spanish, French and German run at 1.5-3 %; English with a name like "José" at <0.1 %).
 FOREIGN_LATIN_FULL_DENSITY: Final = 0.01
 
-#: The sample never exceeds this many characters (also the Adler-32 overflow bound).
+#: The sample never exceeds this many characters: 256 weights of at most 255 sum to less
+#: than 65521, the Adler-32 modulus.  (The stride table below is built for it: ``n >> 8``.)
 SAMPLE_CHARS: Final = 256
 
 
@@ -229,9 +229,9 @@ def _lead_class_of(byte: int) -> str | None:
     return None
 
 
-def _table(weights: dict[str, float], class_of: dict[int, str | None]) -> tuple[bytes, float]:
-    """A ``bytes.translate`` table of 0..255 weights and its units per token."""
-    units = 255.0 / max(weights.values())
+def _table(weights: dict[str, float], class_of: dict[int, str | None]) -> tuple[bytes, int]:
+    """A ``bytes.translate`` table of 0..255 weights and its (integer) units per token."""
+    units = int(255 // max(weights.values()))
     table = bytes(
         0 if (name := class_of.get(b)) is None else round(weights[name] * units) for b in range(256)
     )
@@ -244,6 +244,7 @@ _ASCII_TABLE, _ASCII_UNITS = _table(
 _NON_ASCII_TABLE, _NON_ASCII_UNITS = _table(
     NON_ASCII_TOKENS_PER_CHAR, {b: _lead_class_of(b) for b in range(128, 256)}
 )
+_ASCII_UNITS_X2: Final = 2 * _ASCII_UNITS
 # Delete everything but the accented-Latin lead bytes: len() of the result counts them.
 _NOT_FOREIGN_LATIN: Final = bytes(b for b in range(256) if b not in FOREIGN_LATIN_LEAD_BYTES)
 _FOREIGN_LATIN_COEF: Final = FOREIGN_LATIN_TOKENS_PER_CHAR / FOREIGN_LATIN_FULL_DENSITY
@@ -254,19 +255,21 @@ _adler32 = zlib.adler32
 def estimate_tokens(text: str) -> int:
     """Estimate how many tokens the model's own tokenizer needs for ``text``.
 
-    The estimate targets the cl100k_base BPE count (our public reference for the
-    models' unpublished tokenizers).  Cost for ASCII text: O(1) Python work plus one
-    strided slice of at most 256 characters; non-ASCII text adds one UTF-8 encode.
-    Returns 0 for ``""`` and at least 1 for any other string.
+    The estimate targets the cl100k_base BPE count, our public stand-in for the models'
+    unpublished tokenizers (mean per-record error about 4-5 % on varied text; see the
+    module docstring for the blind spots).  Cost for ASCII text: O(1) -- constant Python
+    work plus a strided slice of at most 256 characters, whatever the length; non-ASCII
+    text adds one ``text.encode()``.  Returns 0 for ``""`` and at least 1 otherwise.
     """
     n = len(text)
     if not n:
         return 0
     sample = text[:: _STRIDES[n >> 8] if n < _STRIDE_TABLE_CHARS else ((n >> 8) + 1) | 1]
     if text.isascii():
+        m = len(sample)
         units = _adler32(sample.encode().translate(_ASCII_TABLE), 0) & 0xFFFF
-        est = int(units * n / (len(sample) * _ASCII_UNITS) + 0.5)
-        return est if est else 1
+        # round(units * n / (m * _ASCII_UNITS)) in integer arithmetic (faster than floats).
+        return (units * n * 2 + m * _ASCII_UNITS) // (m * _ASCII_UNITS_X2) or 1
     return _estimate_non_ascii(text, sample, n)
 
 
@@ -344,10 +347,16 @@ def _read_ranks(path: Path, expected_sha256: str | None) -> dict[bytes, int]:
             fix="reinstall bedrock-tuner; the vocabulary ships inside the package",
         )
     ranks: dict[bytes, int] = {}
-    for line in data.splitlines():
+    for number, line in enumerate(data.splitlines(), 1):
         if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
+            try:
+                token, rank = line.split()
+                ranks[base64.b64decode(token, validate=True)] = int(rank)
+            except ValueError as exc:  # binascii.Error is a ValueError
+                raise BedrockTunerError(
+                    f"tokenizer vocabulary {path}, line {number}: not 'base64-token rank'",
+                    fix="point the counter at a .tiktoken file",
+                ) from exc
     return ranks
 
 

@@ -362,6 +362,14 @@ def _dataset_checks(
                 None,
                 f"{n + v:,} records in all; at most {limits.total_records_max:,}",
             )
+    elif limits.total_records_max is not None and n > limits.total_records_max:
+        problems.add(
+            "E_RECORDS_TOO_MANY",
+            "training",
+            None,
+            None,
+            f"{n:,} records; {name} takes at most {limits.total_records_max:,} (training and validation together)",
+        )
     if (
         train_src.size is not None
         and limits.train_file_max_bytes is not None
