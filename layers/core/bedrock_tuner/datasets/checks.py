@@ -673,7 +673,7 @@ class RftChecker(Checker):
             tokens += estimate_tokens(msg.content)
             texts.append(msg.content)
         if not users:
-            err("E_ROLE_FIRST", line, "$.messages", "no user message holds the prompt")
+            err("E_NO_PROMPT", line, "$.messages", "no user message holds the prompt")
         ref = rec.reference_answer
         if ref is None:
             err(

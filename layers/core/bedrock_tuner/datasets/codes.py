@@ -100,6 +100,11 @@ CODES: dict[str, CodeInfo] = {
     "E_NO_MESSAGES": CodeInfo(
         E, "the record has no messages", "Add at least one user message and one assistant message."
     ),
+    "E_NO_PROMPT": CodeInfo(
+        E,
+        "no user message holds the prompt",
+        "Put the prompt in a message with role user.",
+    ),
     "E_ROLE_INVALID": CodeInfo(
         E,
         "role is neither user nor assistant",

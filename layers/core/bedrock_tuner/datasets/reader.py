@@ -120,6 +120,7 @@ def iter_pieces(
     item is requested (copy it with ``bytes(view)`` to keep it). Every chunk ends with
     ``\n`` except possibly the last one of the stream (a final line without newline).
     """
+    chunk_bytes = min(chunk_bytes, max_line)  # a line inside one read is then never over max_line
     buf = bytearray(max_line + chunk_bytes)
     view = memoryview(buf)
     readinto = getattr(stream, "readinto", None)
@@ -138,6 +139,12 @@ def iter_pieces(
             on_bytes(n)
         end = have + n
         start = 0
+        if have and not skipping:
+            # The unfinished line carried over may end here, over the limit.
+            nl = buf.find(b"\n", have, end)
+            if nl > max_line:
+                yield OversizeLine(nl)
+                start = nl + 1
         if skipping:
             nl = buf.find(b"\n", 0, end)
             if nl < 0:

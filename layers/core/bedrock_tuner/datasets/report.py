@@ -11,7 +11,7 @@ import msgspec
 from msgspec import Struct
 
 REPORT_SCHEMA = "bedrock-tuner/validation-report"
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 
 class ProblemExample(Struct, kw_only=True):
@@ -19,6 +19,7 @@ class ProblemExample(Struct, kw_only=True):
     line: int | None = None  # 1-based line in that file
     path: str | None = None  # JSON path inside the record, e.g. $.messages[2].role
     message: str
+    related_line: int | None = None  # an earlier line this one refers to (duplicates)
 
 
 class Problem(Struct, kw_only=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,36 @@ if TYPE_CHECKING:
 _M64 = (1 << 64) - 1
 FRAMING = (b"\n\n", b"\n\r", b"\n ", b"\n\t")
 _FRAMING_STARTS = frozenset(b"\n\r \t")
+# JSON writers may escape these (Go's encoding/json writes "<" as "\u003c").
+_JSON_ESCAPES = {"<": ("\\u003c", "\\u003C"), ">": ("\\u003e", "\\u003E"), "&": ("\\u0026",)}
+
+
+def _json_spellings(text: str) -> list[str]:
+    """Every way ``text`` may appear inside a JSON string: literal, or with <, >, & escaped."""
+    out = [""]
+    for ch in text:
+        options = (ch, *_JSON_ESCAPES.get(ch, ()))
+        out = [prefix + option for prefix in out for option in options]
+    return out
+
+
+def build_automaton(reserved: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
+    """One Aho-Corasick automaton for the framing patterns and every spelling of
+    ``reserved``; returns it with the reserved string behind each non-framing pattern."""
+    import ahocorasick_rs
+
+    patterns = list(FRAMING)
+    needles: list[str] = []
+    for needle in reserved:
+        for spelling in _json_spellings(needle):
+            patterns.append(spelling.encode())
+            needles.append(needle)
+    automaton = ahocorasick_rs.BytesAhoCorasick(
+        patterns, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST
+    )
+    return automaton, tuple(needles)
+
+
 _NONSTANDARD = re.compile(rb"\b(?:NaN|-?Infinity)\b")
 DEDUP_CAP = 500_000  # records tracked for duplicates (the largest model maximum)
 
@@ -43,6 +74,7 @@ class Example:
     line: int | None
     path: str | None
     message: str
+    related: int | None = None  # an earlier line this problem refers to
 
 
 class Problems:
@@ -53,21 +85,68 @@ class Problems:
         self.counts: dict[str, int] = {}
         self.examples: dict[str, list[Example]] = {}
 
-    def add(self, code: str, file: str, line: int | None, path: str | None, message: str) -> None:
+    def add(
+        self,
+        code: str,
+        file: str,
+        line: int | None,
+        path: str | None,
+        message: str,
+        related: int | None = None,
+    ) -> None:
         n = self.counts.get(code, 0)
         self.counts[code] = n + 1
         if n < self.max_examples:
-            self.examples.setdefault(code, []).append(Example(file, line, path, message))
+            self.examples.setdefault(code, []).append(Example(file, line, path, message, related))
 
     def merge(self, other: Problems, line_offset: int) -> None:
+        """Add ``other``'s problems, whose line numbers start ``line_offset`` lines later."""
         for code, count in other.counts.items():
             self.counts[code] = self.counts.get(code, 0) + count
             mine = self.examples.setdefault(code, [])
             for ex in other.examples.get(code, []):
                 line = ex.line + line_offset if ex.line is not None else None
-                mine.append(Example(ex.file, line, ex.path, ex.message))
+                related = ex.related + line_offset if ex.related is not None else None
+                mine.append(Example(ex.file, line, ex.path, ex.message, related))
             mine.sort(key=lambda e: (e.file != "training", e.line or 0))
             del mine[self.max_examples :]
+
+
+class DuplicateTracker:
+    """First line and answer hash per prompt hash: finds duplicates and conflicting answers.
+
+    A worker that does not scan the start of the file only *records* its keys in line
+    order (``defer_duplicates``); the parent replays them through the tracker of the first
+    range, so every record is compared with the first occurrence, exactly as in one pass.
+    """
+
+    __slots__ = ("full", "seen")
+
+    def __init__(self) -> None:
+        self.seen: dict[int, int] = {}  # prompt hash -> line << 64 | answer hash
+        self.full = False
+
+    def see(self, problems: Problems, file: str, line: int, key: int, answer: int) -> None:
+        seen = self.seen
+        prev = seen.get(key)
+        if prev is None:
+            if len(seen) < DEDUP_CAP:
+                seen[key] = (line << 64) | (answer & _M64)
+            else:
+                self.full = True
+        elif (prev & _M64) == (answer & _M64):
+            problems.add(
+                "W_DUPLICATE", file, line, None, "same record as line {related}", prev >> 64
+            )
+        else:
+            problems.add(
+                "W_CONFLICTING_ANSWER",
+                file,
+                line,
+                None,
+                "same prompt as line {related}, different answer",
+                prev >> 64,
+            )
 
 
 @dataclass
@@ -86,8 +165,11 @@ class FileStats:
     bom: bool = False
     hist: Histogram = field(default_factory=Histogram)
     top: TopK = field(default_factory=lambda: TopK(16))
-    dedup: dict[int, int] = field(default_factory=dict)
-    dedup_full: bool = False
+    duplicates: DuplicateTracker = field(default_factory=DuplicateTracker)
+    # Deferred duplicate keys (workers after the first): prompt hash, answer hash, line.
+    deferred: tuple[array[int], array[int], array[int]] = field(
+        default_factory=lambda: (array("q"), array("q"), array("q"))
+    )
     media_first_line: dict[str, int] = field(default_factory=dict)  # "image"/"video" -> line
 
 
@@ -100,17 +182,16 @@ class FileScan:
         checker: Checker,
         problems: Problems,
         *,
-        automaton: Any | None,
         reserved: tuple[str, ...],
         first_piece_is_file_start: bool = True,
+        defer_duplicates: bool = False,
         top_k: int = 16,
     ) -> None:
         self.role = role
         self.checker = checker
         self.problems = problems
         self.stats = FileStats(role=role, top=TopK(top_k))
-        self._automaton = automaton
-        self._reserved = reserved
+        self._automaton, self._reserved = build_automaton(reserved)
         self._n_framing = len(FRAMING)
         self._file_start = first_piece_is_file_start
         self._bad: set[int] = set()
@@ -120,7 +201,7 @@ class FileScan:
         self._preferred = 0
         self._exact_threshold = checker.exact_threshold
         self._top_floor = -1
-        self._seen = self.stats.dedup
+        self._defer = defer_duplicates
         self.line = 0  # lines consumed so far
         self._last_piece_unterminated = False
 
@@ -147,22 +228,14 @@ class FileScan:
         if tokens > self._top_floor:
             st.top.add(tokens, line)
             self._top_floor = st.top.floor()
-        seen = self._seen
-        prev = seen.get(key)
-        if prev is None:
-            if len(seen) < DEDUP_CAP:
-                seen[key] = (line << 64) | (answer & _M64)
-            else:
-                st.dedup_full = True
-        elif (prev & _M64) == (answer & _M64):
-            self.warn("W_DUPLICATE", line, None, f"same record as line {prev >> 64}")
+        if self._defer:
+            keys, answers, lines = st.deferred
+            if len(keys) < DEDUP_CAP:
+                keys.append(key)
+                answers.append(answer)
+                lines.append(line)
         else:
-            self.warn(
-                "W_CONFLICTING_ANSWER",
-                line,
-                None,
-                f"same prompt as line {prev >> 64}, different answer",
-            )
+            st.duplicates.see(self.problems, self.role, line, key, answer)
 
     def _exact(self, line: int, rec: Any) -> int:
         checker = self.checker
@@ -195,7 +268,8 @@ class FileScan:
             self._file_start = False
             if chunk[:3] == BOM:
                 self.stats.bom = True
-                self.err("E_BOM", 1, None, "the file begins with bytes EF BB BF (a UTF-8 BOM)")
+                # A file-level problem: line 1's record is still checked on its own merits.
+                self.warn("E_BOM", 1, None, "the file begins with bytes EF BB BF (a UTF-8 BOM)")
                 chunk = chunk[len(BOM) :]
             if b"\r\n" in bytes(chunk[:65536]):
                 self.stats.crlf = True
@@ -203,9 +277,7 @@ class FileScan:
             if not chunk:
                 return
         self._last_piece_unterminated = chunk[-1] != 10
-        hits: list[tuple[int, int, int]] = (
-            self._automaton.find_matches_as_indexes(chunk) if self._automaton is not None else []
-        )
+        hits: list[tuple[int, int, int]] = self._automaton.find_matches_as_indexes(chunk)
         framing = chunk[0] in _FRAMING_STARTS
         reserved_hits: list[tuple[int, int]] = []
         for pattern, start, _end in hits:
@@ -338,9 +410,9 @@ class FileScan:
                 return
         if "truncated" in detail:
             why = (
-                "was the upload cut short?"
+                "the file looks truncated (was the upload cut short?)"
                 if maybe_truncated
-                else "a record cut short, or split over two lines?"
+                else "a truncated record, or one split over two lines?"
             )
             self.err("E_JSON_INVALID", line, None, f"the JSON ends before the record does: {why}")
             return
@@ -371,7 +443,7 @@ class FileScan:
             rec = records[offset] if offset < len(records) else None
             path = self.checker.locate(rec, needle) if rec is not None else None
             if rec is not None and path is None:
-                continue  # outside any text (e.g. in a key of a broken record)
+                continue  # in a decoded record but outside its texts (e.g. a media URI)
             self.err("E_RESERVED_STRING", first_line + offset, path, f'contains "{needle}"')
 
 

@@ -1,8 +1,9 @@
 """Split one JSONL file into training and validation files within a model's limits.
 
 Two streaming passes over the file (count, then write), so memory holds only the chosen
-validation line numbers. Blank lines are dropped; every other line goes to exactly one
-output, byte for byte.
+validation line numbers. Blank lines are dropped and lines over the reader's maximum
+line size are skipped (both counted in the result); every other line goes to exactly one
+output, byte for byte (line endings normalised to LF).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class SplitResult:
     train_records: int
     validation_records: int
     dropped_blank_lines: int
+    skipped_oversize_lines: int  # lines over MAX_LINE_BYTES: not copied (validate reports them)
     adjusted: str | None  # why the ratio was not applied exactly, if it was not
 
 
@@ -88,13 +90,12 @@ def split_dataset(
     train_path = os.path.join(out_dir, f"{stem}.train.jsonl")
     val_path = os.path.join(out_dir, f"{stem}.validation.jsonl")
     index = 0
-    n_train = n_val = 0
+    n_train = n_val = skipped = 0
     with open(train_path, "wb") as train_out, open(val_path, "wb") as val_out:
         for piece in iter_pieces(source.open()):
             if isinstance(piece, OversizeLine):
-                index += (
-                    1  # an oversize line cannot be copied without buffering; validate reports it
-                )
+                index += 1  # an oversize line cannot be copied without buffering it
+                skipped += 1
                 continue
             for line in bytes(piece).splitlines():
                 if not line.strip():
@@ -106,4 +107,4 @@ def split_dataset(
                     train_out.write(line + b"\n")
                     n_train += 1
                 index += 1
-    return SplitResult(train_path, val_path, n_train, n_val, blanks, why)
+    return SplitResult(train_path, val_path, n_train, n_val, blanks, skipped, why)

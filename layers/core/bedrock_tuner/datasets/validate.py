@@ -14,8 +14,6 @@ from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-import ahocorasick_rs
-
 from bedrock_tuner import __version__
 from bedrock_tuner.catalog import (
     check_hyperparameters,
@@ -42,7 +40,7 @@ from bedrock_tuner.datasets.report import (
     Summary,
     TokenStats,
 )
-from bedrock_tuner.datasets.scan import FRAMING, FileScan, FileStats, Problems
+from bedrock_tuner.datasets.scan import FileScan, FileStats, Problems
 from bedrock_tuner.datasets.tokens import TOKENIZER_NOTE
 from bedrock_tuner.pipeline.cost import estimate_training_cost
 
@@ -76,7 +74,9 @@ def resolve_target(
     support = type_support(model, ct)
     effective = effective_hyperparameters(support, hyperparameters or {})
     batch = _int_or_none(effective.get("batchSize"))
-    return Target(model, ct, support, effective, batch, token_limit_for(support.limits, batch))
+    if batch is not None and batch < 1:
+        batch = None  # reported as E_HP_RANGE by the hyperparameter check
+    return Target(model, ct, support, effective, batch, token_limit_for(support, batch))
 
 
 def epochs_of(hyperparameters: Mapping[str, str]) -> int:
@@ -105,13 +105,6 @@ class _ScanJob:
 _FORK_STATE: dict[str, Any] = {}
 
 
-def _automaton(reserved: tuple[str, ...]) -> Any:
-    patterns = [*FRAMING, *(r.encode() for r in reserved)]
-    return ahocorasick_rs.BytesAhoCorasick(
-        patterns, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST
-    )
-
-
 def _scan_range(
     job: _ScanJob, start: int, end: int | None, progress: ProgressFn | None
 ) -> tuple[FileStats, Problems]:
@@ -120,9 +113,9 @@ def _scan_range(
         job.role,
         make_checker(job.ctx),
         problems,
-        automaton=_automaton(job.reserved),
         reserved=job.reserved,
         first_piece_is_file_start=start == 0,
+        defer_duplicates=start > 0,
         top_k=max(job.max_examples, 5),
     )
     stats = scan.stats
@@ -188,7 +181,6 @@ def _merge_parts(
 ) -> tuple[FileStats, Problems]:
     stats, problems = parts[0]
     offset = stats.lines
-    m64 = (1 << 64) - 1
     for part_stats, part_problems in parts[1:]:
         problems.merge(part_problems, offset)
         stats.lines += part_stats.lines
@@ -200,27 +192,13 @@ def _merge_parts(
         stats.bytes += part_stats.bytes
         stats.hist.merge(part_stats.hist)
         stats.top.extend((v, line + offset) for v, line in part_stats.top.heap)
-        stats.dedup_full |= part_stats.dedup_full
+        stats.duplicates.full |= part_stats.duplicates.full
         for kind, line in part_stats.media_first_line.items():
             stats.media_first_line.setdefault(kind, line + offset)
-        seen = stats.dedup
-        for key, packed in part_stats.dedup.items():
-            line = (packed >> 64) + offset
-            prev = seen.get(key)
-            if prev is None:
-                seen[key] = (line << 64) | (packed & m64)
-            elif (prev & m64) == (packed & m64):
-                problems.add(
-                    "W_DUPLICATE", job.role, line, None, f"same record as line {prev >> 64}"
-                )
-            else:
-                problems.add(
-                    "W_CONFLICTING_ANSWER",
-                    job.role,
-                    line,
-                    None,
-                    f"same prompt as line {prev >> 64}, different answer",
-                )
+        keys, answers, lines = part_stats.deferred
+        see = stats.duplicates.see
+        for key, answer, line in zip(keys, answers, lines, strict=True):
+            see(problems, job.role, line + offset, key, answer)
         offset += part_stats.lines
     return stats, problems
 
@@ -289,7 +267,7 @@ def validate_dataset(
     _dataset_checks(problems, target, limits, train_stats, val_stats, train_src, val_src)
     for warning in lifecycle_warnings(target.model, today or dt.date.today()):
         problems.add("W_MODEL_LIFECYCLE", "dataset", None, None, warning)
-    if train_stats.dedup_full:
+    if train_stats.duplicates.full:
         problems.add(
             "W_DUPLICATE_TRACKING_LIMITED",
             "training",
@@ -338,6 +316,9 @@ def _dataset_checks(
         )
     if val is not None:
         v = val.records
+        if v == 0:
+            what = "only blank lines" if val.lines else "no lines at all"
+            problems.add("E_FILE_EMPTY", "validation", None, None, what)
         if limits.validation_records_min is not None and v < limits.validation_records_min:
             problems.add(
                 "E_VALIDATION_RECORDS_TOO_FEW",
@@ -455,7 +436,15 @@ def _build_report(
             fix=CODES[code].fix,
             count=problems.counts[code],
             examples=[
-                ProblemExample(file=e.file, line=e.line, path=e.path, message=e.message)
+                ProblemExample(
+                    file=e.file,
+                    line=e.line,
+                    path=e.path,
+                    message=e.message.format(related=e.related)
+                    if e.related is not None
+                    else e.message,
+                    related_line=e.related,
+                )
                 for e in problems.examples.get(code, [])
             ],
         )
@@ -476,7 +465,13 @@ def _build_report(
         total = train.records + (val.records if val else 0)
         blanks = train.blank_lines + (val.blank_lines if val else 0)
         extra = f" and {blanks:,} blank line{'s' if blanks != 1 else ''}" if blanks else ""
-        verdict = f"{errors:,} error{'s' if errors != 1 else ''} in {bad:,} of {total:,} records{extra}; fix before training ({top})."
+        plural = "s" if errors != 1 else ""
+        where = (
+            f"in {bad:,} of {total:,} records{extra}"
+            if bad or blanks
+            else "in the dataset as a whole"
+        )
+        verdict = f"{errors:,} error{plural} {where}; fix before training ({top})."
     return Report(
         tool_version=__version__,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
