@@ -160,11 +160,15 @@ def render_text(report: Report, *, color: bool = False) -> str:
     c = report.cost
     if c is not None:
         out.append("")
-        out.append(
-            f"cost: {c.training_tokens:,} training tokens × {c.epochs} epochs = {c.billed_tokens:,} billed tokens "
-            f"≈ {_fmt_usd(c.training_usd)}; storage {_fmt_usd(c.storage_usd_per_month)}/month"
-        )
-        if c.price_as_of:
+        billed = f"cost: {c.training_tokens:,} training tokens × {c.epochs} epochs = {c.billed_tokens:,} billed tokens"
+        if c.training_usd is None:
+            out.append(
+                f"{billed}; the catalog has no price for this model (add one with --catalog)"
+            )
+        else:
+            out.append(
+                f"{billed} ≈ {_fmt_usd(c.training_usd)}; storage {_fmt_usd(c.storage_usd_per_month)}/month"
+            )
             out.append(f"      price of {c.price_as_of} ({c.price_source})")
     for note in report.notes:
         out.append(f"note: {note}")

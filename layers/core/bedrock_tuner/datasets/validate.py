@@ -277,7 +277,8 @@ def validate_dataset(
         )
     if train_stats.exact_counted:
         notes.append(
-            f"{train_stats.exact_counted:,} records near the token limit were counted with the BPE tokenizer"
+            f"{train_stats.exact_counted:,} record{'s' if train_stats.exact_counted != 1 else ''} near the "
+            "token limit counted exactly with the BPE tokenizer"
         )
     notes.append(TOKENIZER_NOTE)
     return _build_report(target, fmt.value, files, problems, notes)
