@@ -253,3 +253,39 @@ def test_mixed_file_example(tmp_path: Path) -> None:
     assert report.summary.records == 4
     assert report.files[0].blank_lines == 2
     assert report.summary.invalid_records == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(min_value=0, max_value=2_000_000), min_size=1, max_size=200))
+def test_hot_path_histogram_matches_histogram_add(values: list[int]) -> None:
+    # Given the scan's inlined histogram update and the reference Histogram.add
+    from bedrock_tuner.catalog import load_catalog
+    from bedrock_tuner.datasets.checks import make_checker
+    from bedrock_tuner.datasets.scan import FileScan, Problems
+    from bedrock_tuner.datasets.stats import Histogram
+    from bedrock_tuner.datasets.validate import resolve_target
+
+    target = resolve_target("amazon.titan-embed-image-v1:0", catalog=load_catalog())
+    from bedrock_tuner.datasets.checks import CheckContext
+
+    ctx = CheckContext(
+        model=target.model,
+        support=target.support,
+        fmt=target.support.formats[0],
+        token_limit=None,
+        batch_size=None,
+    )
+    scan = FileScan("training", make_checker(ctx), Problems(3), reserved=())
+    reference = Histogram()
+    # When the same token counts go through both
+    for line, value in enumerate(values, 1):
+        scan.finish_record(line, value, key=line, answer=0, rec=None)
+        reference.add(value)
+    stats = scan.finish()
+    # Then buckets, totals and maximum agree
+    assert stats.hist.counts == reference.counts
+    assert (stats.hist.n, stats.hist.total, stats.hist.max) == (
+        reference.n,
+        reference.total,
+        reference.max,
+    )

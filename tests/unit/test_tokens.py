@@ -257,11 +257,19 @@ def test_lone_surrogates_do_not_raise() -> None:
 
 
 def test_special_token_text_counts_as_plain_text(counter: ExactTokenCounter) -> None:
-    encoder = tokens._load_encoder(tokens.VOCAB_PATH)
+    import tiktoken
+
+    ranks = tokens._read_ranks(tokens.VOCAB_PATH, tokens.VOCAB_SHA256)
+    encoder = tiktoken.Encoding(
+        name="cl100k_reference",
+        pat_str=tokens._CL100K_PATTERN,
+        mergeable_ranks=ranks,
+        special_tokens=tokens._CL100K_SPECIAL_TOKENS,
+    )
     for special in tokens._CL100K_SPECIAL_TOKENS:
         text = f"before {special} after"
         n = counter.count(text)
-        assert n == len(encoder.encode(text, disallowed_special=()))  # type: ignore[attr-defined]
+        assert n == len(encoder.encode(text, disallowed_special=()))
         assert n > 3  # as one special token it would be "before", the token, " after"
         assert estimate_tokens(text) > 0
 
@@ -412,3 +420,19 @@ def test_image_tokens_llama(width: int, height: int, expected: int) -> None:
 def test_image_tokens_llama_rejects_empty_images(width: int, height: int) -> None:
     with pytest.raises(UsageError):
         image_tokens_llama(width, height)
+
+
+def test_core_encoder_matches_tiktoken_encoding_on_varied_text() -> None:
+    # Given the lean core encoder the counter uses, and tiktoken's public Encoding
+    import tiktoken
+
+    encoder = tiktoken.Encoding(
+        name="cl100k_reference",
+        pat_str=tokens._CL100K_PATTERN,
+        mergeable_ranks=tokens._read_ranks(tokens.VOCAB_PATH, tokens.VOCAB_SHA256),
+        special_tokens=tokens._CL100K_SPECIAL_TOKENS,
+    )
+    lean = tokens._load_encoder(tokens.VOCAB_PATH)
+    # Then both tokenize every kind of text identically
+    for text in (PROSE, CODE, CHINESE, EMOJI, "  leading spaces\n\n\ttabs 12345678"):
+        assert lean.encode_ordinary(text) == encoder.encode_ordinary(text)

@@ -226,10 +226,12 @@ class ConversationChecker(Checker):
             self._turn_errors(msgs, line, scan)
         tokens = estimate_tokens("".join(texts)) + extra_tokens + MESSAGE_OVERHEAD_TOKENS * n
         if prev == "assistant":
-            key = hash(tuple(texts[:last_start]))
-            answer = (
-                hash(texts[-1]) if last_start == len(texts) - 1 else hash(tuple(texts[last_start:]))
-            )
+            if last_start == len(texts) - 1:  # one answer text: the common case
+                answer = hash(texts.pop())
+                key = hash(tuple(texts))
+            else:
+                key = hash(tuple(texts[:last_start]))
+                answer = hash(tuple(texts[last_start:]))
         else:
             key = hash(tuple(texts))
             answer = 0

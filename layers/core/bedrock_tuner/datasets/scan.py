@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from bedrock_tuner.datasets.reader import BOM, OversizeLine, Piece
-from bedrock_tuner.datasets.stats import Histogram, TopK, bucket_of
+from bedrock_tuner.datasets.stats import Histogram, TopK
 from bedrock_tuner.datasets.structure import (
     FORMAT_LABELS,
     decode_generic,
@@ -65,7 +65,18 @@ def build_automaton(reserved: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
 
 
 _NONSTANDARD = re.compile(rb"\b(?:NaN|-?Infinity)\b")
-DEDUP_CAP = 500_000  # records tracked for duplicates (the largest model maximum)
+DEDUP_CAP = 500_000  # the most distinct prompts ever tracked (the largest model maximum)
+
+
+def dedup_cap_for(max_records: int | None) -> int:
+    """Prompts to track: twice what the model accepts (at least 100k), at most DEDUP_CAP.
+
+    Memory is ~110 bytes a prompt; a file far over the model's maximum is invalid anyway,
+    and its first records are where duplicates matter while trimming it.
+    """
+    if max_records is None:
+        return DEDUP_CAP
+    return min(DEDUP_CAP, max(100_000, 2 * max_records))
 
 
 @dataclass(slots=True)
@@ -120,17 +131,18 @@ class DuplicateTracker:
     range, so every record is compared with the first occurrence, exactly as in one pass.
     """
 
-    __slots__ = ("full", "seen")
+    __slots__ = ("cap", "full", "seen")
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int = DEDUP_CAP) -> None:
         self.seen: dict[int, int] = {}  # prompt hash -> line << 64 | answer hash
+        self.cap = cap
         self.full = False
 
     def see(self, problems: Problems, file: str, line: int, key: int, answer: int) -> None:
         seen = self.seen
         prev = seen.get(key)
         if prev is None:
-            if len(seen) < DEDUP_CAP:
+            if len(seen) < self.cap:
                 seen[key] = (line << 64) | (answer & _M64)
             else:
                 self.full = True
@@ -185,6 +197,7 @@ class FileScan:
         reserved: tuple[str, ...],
         first_piece_is_file_start: bool = True,
         defer_duplicates: bool = False,
+        dedup_cap: int = DEDUP_CAP,
         top_k: int = 16,
     ) -> None:
         self.role = role
@@ -202,6 +215,11 @@ class FileScan:
         self._exact_threshold = checker.exact_threshold
         self._top_floor = -1
         self._defer = defer_duplicates
+        self._dedup_cap = dedup_cap
+        self.stats.duplicates.cap = dedup_cap
+        self._seen = self.stats.duplicates.seen
+        self._hist_counts = self.stats.hist.counts
+        self._tokens_total = 0
         self.line = 0  # lines consumed so far
         self._last_piece_unterminated = False
 
@@ -214,28 +232,49 @@ class FileScan:
         self.problems.add(code, self.role, line, path, message)
 
     def finish_record(self, line: int, tokens: int, key: int, answer: int, rec: Any) -> None:
-        """Token limit, stats and duplicate tracking for a record that decoded."""
+        """Token limit, stats and duplicate tracking for a record that decoded (hot path)."""
         if tokens > self._exact_threshold:
             tokens = self._exact(line, rec)
-        st = self.stats
-        hist = st.hist
-        bucket = tokens if tokens < 64 else bucket_of(tokens)
-        counts = hist.counts
+        counts = self._hist_counts
+        if tokens < 64:
+            bucket = tokens
+        else:
+            bits = tokens.bit_length()
+            bucket = (bits << 5) | ((tokens >> (bits - 6)) & 31)  # == stats.bucket_of(tokens)
         counts[bucket] = counts.get(bucket, 0) + 1
-        hist.n += 1
-        hist.total += tokens
-        hist.max = max(hist.max, tokens)
+        self._tokens_total += tokens
         if tokens > self._top_floor:
-            st.top.add(tokens, line)
-            self._top_floor = st.top.floor()
+            top = self.stats.top
+            top.add(tokens, line)
+            self._top_floor = top.floor()
         if self._defer:
-            keys, answers, lines = st.deferred
-            if len(keys) < DEDUP_CAP:
+            keys, answers, lines = self.stats.deferred
+            if len(keys) < self._dedup_cap:
                 keys.append(key)
                 answers.append(answer)
                 lines.append(line)
+            else:
+                self.stats.duplicates.full = True
+            return
+        prev = self._seen.get(key)
+        if prev is None:
+            if len(self._seen) < self._dedup_cap:
+                self._seen[key] = (line << 64) | (answer & _M64)
+            else:
+                self.stats.duplicates.full = True
         else:
-            st.duplicates.see(self.problems, self.role, line, key, answer)
+            self.stats.duplicates.see(self.problems, self.role, line, key, answer)
+
+    def finish(self) -> FileStats:
+        """Close the scan: fold the hot-path counters into the stats and return them."""
+        st = self.stats
+        hist = st.hist
+        hist.n = sum(hist.counts.values())
+        hist.total = self._tokens_total
+        largest = st.top.largest()
+        hist.max = largest[0][0] if largest else 0
+        st.invalid_records = st.bad_lines - st.blank_lines
+        return st
 
     def _exact(self, line: int, rec: Any) -> int:
         checker = self.checker

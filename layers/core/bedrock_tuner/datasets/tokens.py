@@ -360,6 +360,48 @@ def _read_ranks(path: Path, expected_sha256: str | None) -> dict[bytes, int]:
     return ranks
 
 
+class _CoreEncoder:
+    """``encode_ordinary`` over tiktoken's core, with Encoding's handling of lone surrogates."""
+
+    __slots__ = ("_core",)
+
+    def __init__(self, core: _Encoder) -> None:
+        self._core = core
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        try:
+            return self._core.encode_ordinary(text)
+        except UnicodeEncodeError:
+            # Lone surrogates cannot be UTF-8: replace them, as tiktoken.Encoding does.
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            return self._core.encode_ordinary(text)
+
+
+def _build_encoder(ranks: dict[bytes, int]) -> _Encoder:
+    """tiktoken's Rust BPE core, without keeping the 17 MB Python rank dict alive.
+
+    ``tiktoken.Encoding`` holds on to ``ranks`` for decoding, which we never do; the core
+    alone is enough for ``encode_ordinary``. Falls back to ``Encoding`` if tiktoken's
+    internals move (the version is pinned; a unit test exercises this path).
+    """
+    try:
+        from tiktoken import _tiktoken  # type: ignore[attr-defined]
+
+        core: _Encoder = _CoreEncoder(
+            _tiktoken.CoreBPE(ranks, _CL100K_SPECIAL_TOKENS, _CL100K_PATTERN)
+        )
+    except (ImportError, AttributeError, TypeError):
+        import tiktoken
+
+        core = tiktoken.Encoding(
+            name="cl100k_base",
+            pat_str=_CL100K_PATTERN,
+            mergeable_ranks=ranks,
+            special_tokens=_CL100K_SPECIAL_TOKENS,
+        )
+    return core
+
+
 def _load_encoder(path: Path) -> _Encoder:
     """The cl100k encoder for ``path``, built once per process (thread-safe)."""
     encoder = _encoders.get(path)
@@ -368,15 +410,8 @@ def _load_encoder(path: Path) -> _Encoder:
     with _load_lock:
         encoder = _encoders.get(path)
         if encoder is None:
-            import tiktoken
-
             expected = VOCAB_SHA256 if path == VOCAB_PATH else None
-            encoder = tiktoken.Encoding(
-                name="cl100k_base",
-                pat_str=_CL100K_PATTERN,
-                mergeable_ranks=_read_ranks(path, expected),
-                special_tokens=_CL100K_SPECIAL_TOKENS,
-            )
+            encoder = _build_encoder(_read_ranks(path, expected))
             _encoders[path] = encoder
     return encoder
 

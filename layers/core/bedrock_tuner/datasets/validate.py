@@ -40,7 +40,7 @@ from bedrock_tuner.datasets.report import (
     Summary,
     TokenStats,
 )
-from bedrock_tuner.datasets.scan import FileScan, FileStats, Problems
+from bedrock_tuner.datasets.scan import FileScan, FileStats, Problems, dedup_cap_for
 from bedrock_tuner.datasets.tokens import TOKENIZER_NOTE
 from bedrock_tuner.pipeline.cost import estimate_training_cost
 
@@ -116,6 +116,9 @@ def _scan_range(
         reserved=job.reserved,
         first_piece_is_file_start=start == 0,
         defer_duplicates=start > 0,
+        dedup_cap=dedup_cap_for(
+            job.ctx.support.limits.train_records_max or job.ctx.support.limits.total_records_max
+        ),
         top_k=max(job.max_examples, 5),
     )
     stats = scan.stats
@@ -133,8 +136,7 @@ def _scan_range(
         close = getattr(stream, "close", None)
         if close is not None and job.source.seekable:
             close()
-    scan.stats.invalid_records = scan.stats.bad_lines - scan.stats.blank_lines
-    return scan.stats, problems
+    return scan.finish(), problems
 
 
 def _worker(bounds: tuple[int, int]) -> tuple[FileStats, Problems]:
@@ -151,26 +153,35 @@ def _worker(bounds: tuple[int, int]) -> tuple[FileStats, Problems]:
 def _scan_file(
     job: _ScanJob, workers: int, progress: ProgressFn | None
 ) -> tuple[FileStats, Problems]:
+    """Scan a file, in ``workers`` processes when it is big enough to split.
+
+    The parent scans the first range itself (its duplicate map is the one the others
+    replay into, so it never crosses a process boundary); forked children scan the rest.
+    """
     ranges = align_ranges(job.source, workers) if workers > 1 else [(0, job.source.size or 0)]
     if len(ranges) <= 1:
         return _scan_range(job, 0, None, progress)
     ctx = mp.get_context("fork")
     counter = ctx.Value("q", 0)
     _FORK_STATE.update(job=job, counter=counter)
+    children_seen = 0
+
+    def parent_progress(n: int) -> None:
+        nonlocal children_seen
+        if progress is not None:
+            now = counter.value
+            progress(n + now - children_seen)
+            children_seen = now
+
     try:
-        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=ctx) as pool:
-            futures = [pool.submit(_worker, r) for r in ranges]
-            reported = 0
+        with ProcessPoolExecutor(max_workers=len(ranges) - 1, mp_context=ctx) as pool:
+            futures = [pool.submit(_worker, r) for r in ranges[1:]]
+            first = _scan_range(job, ranges[0][0], ranges[0][1], parent_progress)
             while not all(f.done() for f in futures):
                 wait(futures, timeout=0.2)
-                if progress is not None:
-                    now = counter.value
-                    if now > reported:
-                        progress(now - reported)
-                        reported = now
-            parts = [f.result() for f in futures]
-            if progress is not None and counter.value > reported:
-                progress(counter.value - reported)
+                parent_progress(0)
+            parts = [first, *(f.result() for f in futures)]
+            parent_progress(0)
     finally:
         _FORK_STATE.clear()
     return _merge_parts(job, parts)
@@ -273,7 +284,7 @@ def validate_dataset(
             "training",
             None,
             None,
-            "duplicates tracked for the first 500,000 distinct prompts",
+            f"duplicates tracked for the first {train_stats.duplicates.cap:,} distinct prompts",
         )
     if train_stats.exact_counted:
         notes.append(
