@@ -49,3 +49,88 @@ class DatasetSourceError(BedrockTunerError):
     """A dataset could not be opened or read (missing file, S3 access, ...)."""
 
     code = "BT_SOURCE"
+
+
+# --------------------------------------------------------------------------- the pipeline
+# The workflow's Retry/Catch match these by class name (Lambda reports it as errorType):
+# keep the names stable; docs/pipeline.md lists them.
+
+
+class ConfigurationError(BedrockTunerError):
+    """The function's environment is incomplete or wrong (a deployment problem)."""
+
+    code = "BT_CONFIGURATION"
+
+
+class InvalidEventError(BedrockTunerError):
+    """An event or payload does not have the shape its handler expects."""
+
+    code = "BT_BAD_EVENT"
+
+
+class SpecError(BedrockTunerError):
+    """A pipeline spec (``pipelines/<name>.yaml``) is missing or wrong.
+
+    ``path`` is the field path of the first problem (``budget.max_usd``; ``""`` for the
+    file as a whole); ``problems`` holds every problem as ``(path, message, fix)``.
+    """
+
+    code = "BT_SPEC"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "",
+        fix: str | None = None,
+        problems: tuple[tuple[str, str, str], ...] = (),
+    ) -> None:
+        super().__init__(message, fix=fix)
+        self.path = path
+        self.problems = problems or ((path, message, fix or ""),)
+
+
+class ThrottlingError(BedrockTunerError):
+    """AWS asked us to slow down (throttling, a quota such as concurrent jobs): retry later."""
+
+    code = "BT_THROTTLED"
+
+
+class TransientError(BedrockTunerError):
+    """A temporary AWS failure (service unavailable, internal error): retry."""
+
+    code = "BT_TRANSIENT"
+
+
+class JobStartError(BedrockTunerError):
+    """Bedrock refused to start the customization job (validation, access): do not retry."""
+
+    code = "BT_JOB_START"
+
+
+class ApprovalRejected(BedrockTunerError):
+    """A person rejected a run that needed approval.
+
+    The name has no ``Error`` suffix on purpose: the task fails with this exact error name
+    and the workflow catches it.
+    """
+
+    code = "BT_APPROVAL_REJECTED"
+
+
+class RunNotFoundError(BedrockTunerError):
+    """No run (or no approval request) with that id."""
+
+    code = "BT_RUN_NOT_FOUND"
+
+
+class ConflictError(BedrockTunerError):
+    """The request conflicts with the current state (already decided, name taken, ...)."""
+
+    code = "BT_CONFLICT"
+
+
+class NotificationDeliveryError(BedrockTunerError):
+    """A notification could not be delivered and retrying will not help (e.g. HTTP 4xx)."""
+
+    code = "BT_DELIVERY"

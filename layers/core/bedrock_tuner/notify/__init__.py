@@ -1,0 +1,1 @@
+"""Notifications: rendering for SNS (email) and Slack."""

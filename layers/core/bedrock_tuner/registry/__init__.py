@@ -1,0 +1,1 @@
+"""The model registry: versions of a model family, their metrics and lineage."""
