@@ -4,8 +4,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The SAM CLI (+ cfn-lint) and checkov each get their own venv: both pin boto3 differently.
+TOOLS := .venv-tools
+SAM := $(TOOLS)/sam/bin
+CHECKOV := $(TOOLS)/checkov/bin
+# sam build needs the Lambda runtime's interpreter (python3.13) on PATH; under pyenv, add the
+# newest installed 3.13 to the active version for the build only.
+SAM_PYENV = $(shell python3.13 -c '' >/dev/null 2>&1 || { v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -1); [ -n "$$v" ] && echo "PYENV_VERSION=$$(pyenv version-name):$$v"; })
 
-.PHONY: install demo test lint typecheck unit bench bench-quick clean
+.PHONY: install demo test lint lint-iac sam-build typecheck unit bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +21,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+$(TOOLS)/%/.installed: tools/requirements-%.txt
+	@test -x $(TOOLS)/$*/bin/python || $(PYTHON) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/python -m pip install -q --upgrade pip
+	$(TOOLS)/$*/bin/python -m pip install -q -r $<
+	@touch $@
 
 ## demo: validate the bundled sample datasets (a passing and a failing report), then estimate
 demo: install
@@ -27,8 +40,18 @@ lint: install
 
 typecheck: lint
 
-## test: lint, then every test tier
-test: lint
+## lint-iac: sam validate --lint, cfn-lint with the serverless rules, checkov (template.yaml)
+lint-iac: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
+	SAM_CLI_TELEMETRY=0 $(SAM)/sam validate --lint --template template.yaml --region us-east-1
+	$(SAM)/cfn-lint -a cfn_lint_serverless.rules -- template.yaml
+	$(CHECKOV)/checkov --framework cloudformation -f template.yaml --compact --quiet --skip-download
+
+## sam-build: build the functions and the layer for python3.13 on arm64 into .aws-sam/
+sam-build: $(TOOLS)/sam/.installed
+	SAM_CLI_TELEMETRY=0 $(SAM_PYENV) $(SAM)/sam build --template template.yaml --parallel
+
+## test: lint (code and template), sam build, then every test tier
+test: lint lint-iac sam-build
 	$(BIN)/python -m pytest -q
 
 unit: install
@@ -42,4 +65,4 @@ bench-quick: install
 	$(BIN)/python benchmarks/run.py --quick
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(TOOLS) .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info
