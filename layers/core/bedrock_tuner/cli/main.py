@@ -15,7 +15,7 @@ import msgspec
 
 from bedrock_tuner import __version__
 from bedrock_tuner.catalog import load_catalog
-from bedrock_tuner.cli import catalog_cmd
+from bedrock_tuner.cli import catalog_cmd, local_cmd
 from bedrock_tuner.cli.progress import ProgressBar, wants_progress
 from bedrock_tuner.errors import BedrockTunerError, UsageError
 
@@ -152,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON")
 
     catalog_cmd.add_parser(sub)
+    local_cmd.add_parser(sub)
     return parser
 
 
@@ -343,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "catalog":
             return catalog_cmd.run(args)
+        if args.command == "local":
+            return local_cmd.run(args)
         return COMMANDS[args.command](args)
     except BedrockTunerError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)

@@ -1,0 +1,447 @@
+"""``make demo``: the whole flow on the local cloud, with live progress.
+
+1. start the local cloud; 2. deploy ``template.yaml`` with fast timings; 3. upload the
+pipeline spec and a sample dataset; 4. follow the run live — every state the execution enters
+and leaves (from its history), the Bedrock job's sub-stages (from the simulator), the
+functions EventBridge triggers; 5. print the registered version (read from the state table)
+and the notifications that were sent. Exit status 0 only when the run succeeded and a version
+was registered.
+
+:class:`Timeline` is also what ``bedrock-tuner local up`` prints while it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from bedrock_tuner.localcloud.bedrock_sim import SimJob
+    from bedrock_tuner.localcloud.server import LocalCloud
+
+DEFAULT_PIPELINE = "support-bot"
+DEFAULT_DATASET = "examples/datasets/support-chat.nova.jsonl"
+TERMINAL_EXECUTION = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+_QUIET_STATE_TYPES = ("Choice", "Pass", "Succeed", "Fail")
+
+
+@dataclass
+class DemoOptions:
+    pipeline: str = DEFAULT_PIPELINE
+    spec: Path | None = None  # default: examples/pipelines/<pipeline>.yaml
+    dataset: Path | None = None  # default: examples/datasets/support-chat.nova.jsonl
+    template: Path | None = None  # default: the checkout's template.yaml
+    fail_job: str | None = None  # make the Bedrock job fail with this message
+    speed: float = 1.0  # multiplies the simulated Bedrock stage durations
+    timeout_s: float = 120.0
+
+
+class _Style:
+    def __init__(self, stream: TextIO) -> None:
+        self.on = stream.isatty() and "NO_COLOR" not in os.environ
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def green(self, text: str) -> str:
+        return self._wrap("32", text)
+
+    def red(self, text: str) -> str:
+        return self._wrap("31", text)
+
+    def cyan(self, text: str) -> str:
+        return self._wrap("36", text)
+
+
+@dataclass(order=True)
+class _Line:
+    at: float
+    text: str = field(compare=False)
+
+
+class Timeline:
+    """Follows the stack's executions, the Bedrock simulator and event-driven functions, and
+    prints one line per step with the time since ``t0``."""
+
+    def __init__(
+        self, cloud: LocalCloud, out: TextIO, t0: float, *, prefix_runs: bool = False
+    ) -> None:
+        self.cloud = cloud
+        self.out = out
+        self.t0 = t0
+        self.style = _Style(out)
+        self.prefix_runs = prefix_runs
+        self.state_machine = cloud.stack.outputs.get("StateMachineArn") or cloud.stack.physical_id(
+            "CustomizationStateMachine"
+        )
+        self.executions: dict[str, dict[str, Any]] = {}  # arn → last describe
+        self._seen_events: dict[str, int] = {}
+        self._entered: dict[tuple[str, str], float] = {}
+        self._state_types: dict[str, str] = {}
+        self._sim_lines: queue.SimpleQueue[_Line] = queue.SimpleQueue()
+        self._invocations_seen = 0
+        self._notifications_seen = 0
+        cloud.bedrock.on_transition(self._on_sim)
+
+    # -------------------------------------------------------------- sources
+    def _on_sim(self, job: SimJob, what: str, status: str) -> None:
+        s = self.style
+        if what == "job" and status == "InProgress":
+            text = f"  {s.cyan('bedrock')}  job {job.job_name} created ({job.base_model_id})"
+        elif what == "job":
+            paint = s.green if status == "Completed" else s.red
+            extra = ""
+            if status == "Completed":
+                extra = " — metrics CSVs written, custom model created"
+            elif job.failure_message:
+                extra = f" — {job.failure_message}"
+            text = f"  {s.cyan('bedrock')}  job {paint(status)}{extra}"
+        elif status == "InProgress":
+            text = f"  {s.cyan('bedrock')}  {what} …"
+        else:
+            text = f"  {s.cyan('bedrock')}  {what} {status.lower()}"
+        self._sim_lines.put(_Line(time.time(), text))
+
+    def _execution_lines(self) -> list[_Line]:
+        sfn = self.cloud.client("stepfunctions")
+        lines: list[_Line] = []
+        listed = sfn.list_executions(stateMachineArn=self.state_machine)["executions"]
+        for item in listed:
+            arn = item["executionArn"]
+            if arn not in self.executions and item["startDate"].timestamp() < self.t0 - 1:
+                continue  # from before we started watching
+            if self.executions.get(arn, {}).get("status") in TERMINAL_EXECUTION:
+                continue
+            self.executions[arn] = dict(item)
+            lines += self._history_lines(arn, item["name"])
+        return lines
+
+    def _history_lines(self, arn: str, name: str) -> list[_Line]:
+        s = self.style
+        sfn = self.cloud.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events += page["events"]
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        seen = self._seen_events.get(arn, 0)
+        tag = f"{s.dim(name)} " if self.prefix_runs else ""
+        lines: list[_Line] = []
+        for event in events:
+            if event["id"] <= seen:
+                continue
+            seen = event["id"]
+            at = event["timestamp"].timestamp()
+            etype: str = event["type"]
+            if etype == "ExecutionStarted":
+                lines.append(_Line(at, f"{tag}{s.bold('▶')} execution {name} started"))
+            elif etype.endswith("StateEntered"):
+                state = event["stateEnteredEventDetails"]["name"]
+                kind = etype.removesuffix("StateEntered")
+                self._state_types[state] = kind
+                self._entered[(arn, state)] = at
+                if kind in _QUIET_STATE_TYPES:
+                    lines.append(_Line(at, f"{tag}  · {state}"))
+                else:
+                    lines.append(_Line(at, f"{tag}  → {state}"))
+            elif etype.endswith("StateExited"):
+                state = event["stateExitedEventDetails"]["name"]
+                if self._state_types.get(state) in _QUIET_STATE_TYPES:
+                    continue
+                took = at - self._entered.get((arn, state), at)
+                lines.append(_Line(at, f"{tag}  {s.green('✓')} {state} {s.dim(f'({took:.2f}s)')}"))
+            elif etype in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut"):
+                details: dict[str, Any] = next(
+                    (v for k, v in event.items() if k.endswith("EventDetails")), {}
+                )
+                error = details.get("error", etype)
+                cause = _short_cause(details.get("cause"))
+                lines.append(
+                    _Line(at, f"{tag}  {s.red('✗')} {error}{': ' + cause if cause else ''}")
+                )
+            elif etype == "TaskSubmitted":
+                lines.append(_Line(at, f"{tag}    {s.dim('waiting for a callback (task token)')}"))
+            elif etype in (
+                "ExecutionSucceeded",
+                "ExecutionFailed",
+                "ExecutionTimedOut",
+                "ExecutionAborted",
+            ):
+                status = etype.removeprefix("Execution").upper().replace("TIMEDOUT", "TIMED_OUT")
+                details = event.get("executionFailedEventDetails") or {}
+                paint = s.green if status == "SUCCEEDED" else s.red
+                why = f" ({details.get('error')})" if details.get("error") else ""
+                lines.append(_Line(at, f"{tag}{s.bold('■')} execution {paint(status)}{why}"))
+                self.executions[arn]["status"] = status
+        self._seen_events[arn] = seen
+        return lines
+
+    def _invocation_lines(self) -> list[_Line]:
+        s = self.style
+        items = self.cloud.bridge.invocations()
+        new, self._invocations_seen = items[self._invocations_seen :], len(items)
+        lines = []
+        for inv in new:
+            if inv.source.startswith("lambda:Invoke"):
+                continue  # the workflow's own tasks: the history shows them
+            source = "EventBridge" if inv.source.startswith("events:") else inv.source
+            result = s.green("ok") if inv.ok else s.red(f"{inv.error_type}: {inv.error_message}")
+            retry = f" (attempt {inv.attempt})" if inv.attempt > 1 else ""
+            lines.append(
+                _Line(
+                    inv.started,
+                    f"  ⚡ {source} → {inv.logical_id}{retry} {result} {s.dim(f'{inv.duration_ms:.0f} ms')}",
+                )
+            )
+        return lines
+
+    def _notification_lines(self) -> list[_Line]:
+        items = self.cloud.notifications.all()
+        new, self._notifications_seen = items[self._notifications_seen :], len(items)
+        return [
+            _Line(time.time(), f"  ✉ notification {n.kind or '?'}: {n.subject or ''}") for n in new
+        ]
+
+    # -------------------------------------------------------------- printing
+    def poll(self) -> None:
+        lines = self._execution_lines() + self._invocation_lines() + self._notification_lines()
+        while True:
+            try:
+                lines.append(self._sim_lines.get_nowait())
+            except queue.Empty:
+                break
+        for line in sorted(lines):
+            self.out.write(f"{self.style.dim(f'{line.at - self.t0:+7.2f}s')} {line.text}\n")
+        self.out.flush()
+
+    def running(self) -> bool:
+        return any(e.get("status") not in TERMINAL_EXECUTION for e in self.executions.values())
+
+
+def _short_cause(cause: Any, limit: int = 140) -> str:
+    if not cause:
+        return ""
+    text = str(cause)
+    try:
+        import json
+
+        doc = json.loads(text)
+        if isinstance(doc, dict) and "errorMessage" in doc:
+            text = str(doc["errorMessage"])
+    except ValueError:
+        pass
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _latest_version(cloud: LocalCloud, family: str) -> dict[str, Any] | None:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    table = cloud.stack.physical_id("StateTable")
+    result = cloud.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
+        ExpressionAttributeValues={":pk": {"S": f"MODEL#{family}"}, ":sk": {"S": "VERSION#"}},
+        ScanIndexForward=False,
+        Limit=1,
+    )
+    items = result.get("Items") or []
+    if not items:
+        return None
+    deserializer = TypeDeserializer()
+    return {k: deserializer.deserialize(v) for k, v in items[0].items()}
+
+
+def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
+    """The ``make demo`` flow; returns the process exit status."""
+    import yaml
+
+    from bedrock_tuner.localcloud.bedrock_sim import SimTiming
+    from bedrock_tuner.localcloud.server import LocalCloud, repo_root
+
+    out = out or sys.stdout
+    st = _Style(out)
+    root = repo_root() if options.template is None else options.template.resolve().parent
+    spec_path = options.spec or root / "examples" / "pipelines" / f"{options.pipeline}.yaml"
+    dataset_path = options.dataset or root / DEFAULT_DATASET
+    for path in (spec_path, dataset_path):
+        if not path.is_file():
+            out.write(f"demo: {path} does not exist\n")
+            return 2
+    log_dir = Path(tempfile.gettempdir()) / "bedrock-tuner-local"
+    handler_log = log_dir / f"handlers-{time.strftime('%Y%m%d-%H%M%S')}.log"
+
+    def step(n: int, title: str) -> None:
+        out.write(f"\n{st.bold(f'== {n}/5  {title}')}\n")
+        out.flush()
+
+    out.write(
+        st.bold("bedrock-tuner local demo")
+        + ": the real template.yaml and statemachine/customization.asl.json on a local AWS\n"
+        "emulator (moto), handlers in-process, Bedrock simulated. No AWS account is used.\n"
+    )
+    step(1, "Start the local cloud")
+    timing = SimTiming(speed=options.speed)
+    with LocalCloud(timing=timing, handler_log=handler_log) as cloud:
+        import moto
+
+        out.write(
+            f"   moto {moto.__version__} on {cloud.endpoint} (Step Functions execution on) "
+            f"in {cloud.started_in:.1f}s\n"
+        )
+        step(2, "Deploy template.yaml")
+        t_deploy = time.perf_counter()
+        stack = cloud.deploy(options.template)
+        took = time.perf_counter() - t_deploy
+        counts: dict[str, int] = {}
+        for res in stack.resources.values():
+            counts[res.type] = counts.get(res.type, 0) + 1
+        phases = " · ".join(f"{k} {v:.1f}s" for k, v in stack.timings.items())
+        out.write(f"   {len(stack.resources)} resources in {took:.1f}s ({phases})\n")
+        bucket = stack.physical_id("DataBucket")
+        out.write(f"   bucket      {bucket} (versioned, EventBridge notifications on)\n")
+        out.write(f"   state       {stack.outputs.get('StateMachineArn')}\n")
+        out.write(
+            f"   functions   {len(cloud.bridge.functions)} from functions/*/app.py, run in this process\n"
+        )
+        kinds = (
+            ("AWS::DynamoDB::Table", "tables"),
+            ("AWS::SNS::Topic", "topic"),
+            ("AWS::SQS::Queue", "queues"),
+            ("AWS::Events::Rule", "EventBridge rules"),
+            ("AWS::CloudWatch::Alarm", "alarms"),
+            ("AWS::KMS::Key", "KMS key"),
+            ("AWS::IAM::Role", "roles"),
+        )
+        also = " · ".join(f"{counts[t]} {label}" for t, label in kinds if counts.get(t))
+        out.write(f"   also        {also}\n")
+        for note in stack.relaxations:
+            out.write(st.dim(f"   local only: {note}\n"))
+        if options.fail_job:
+            cloud.bedrock.fail_next(None, options.fail_job)
+            out.write(f"   the Bedrock simulator will fail the job: {options.fail_job!r}\n")
+
+        step(3, "Upload the pipeline spec and a dataset")
+        s3 = cloud.client("s3")
+        spec_key = f"pipelines/{options.pipeline}.yaml"
+        spec_text = spec_path.read_text(encoding="utf-8")
+        s3.put_object(Bucket=bucket, Key=spec_key, Body=spec_text.encode())
+        out.write(f"   s3://{bucket}/{spec_key}  ← {_rel(spec_path, root)}\n")
+        dataset_key = f"datasets/{options.pipeline}/{dataset_path.name}"
+        data = dataset_path.read_bytes()
+        records = sum(1 for line in data.splitlines() if line.strip())
+        t0 = time.time()
+        put = s3.put_object(Bucket=bucket, Key=dataset_key, Body=data)
+        out.write(
+            f"   s3://{bucket}/{dataset_key}  ← {_rel(dataset_path, root)} "
+            f"({records} records, {len(data) / 1024:.0f} KiB, version {put.get('VersionId', '-')})\n"
+        )
+
+        step(4, "The run, live (time since the upload)")
+        timeline = Timeline(cloud, out, t0)
+        deadline = time.monotonic() + options.timeout_s
+        while time.monotonic() < deadline:
+            timeline.poll()
+            if timeline.executions and not timeline.running():
+                break
+            if not timeline.executions and _upload_failed(cloud):
+                break
+            time.sleep(0.1)
+        cloud.bridge.wait_idle(timeout=3)
+        timeline.poll()
+
+        step(5, "Result")
+        status = _final_status(timeline)
+        if status is None:
+            out.write(st.red("   no execution started (see the errors above)\n"))
+        else:
+            arn, desc = status
+            took_run = (
+                (desc["stopDate"] - desc["startDate"]).total_seconds()
+                if desc.get("stopDate")
+                else 0.0
+            )
+            paint = st.green if desc["status"] == "SUCCEEDED" else st.red
+            out.write(
+                f"   execution   {arn.rsplit(':', 1)[-1]} {paint(desc['status'])} in {took_run:.1f}s\n"
+            )
+            if desc.get("error"):
+                out.write(
+                    f"               {desc['error']}: {_short_cause(desc.get('cause'), 200)}\n"
+                )
+        spec = yaml.safe_load(spec_text) or {}
+        family = spec.get("model_family") or options.pipeline
+        version = _latest_version(cloud, family)
+        if version:
+            number = int(str(version.get("SK", "VERSION#0")).split("#")[-1])
+            out.write(
+                f"   registered  {st.bold(f'{family} v{number}')}  {version.get('modelArn', '')}\n"
+            )
+            metrics = version.get("metrics") or {}
+            if metrics:
+                shown = ", ".join(f"{k} {v}" for k, v in metrics.items() if v is not None)
+                out.write(f"               metrics: {shown}\n")
+            dataset = version.get("dataset") or {}
+            if dataset:
+                out.write(
+                    f"               dataset: {dataset.get('uri', '')} (version {dataset.get('versionId', '-')})\n"
+                )
+            if version.get("jobArn"):
+                out.write(f"               job: {version['jobArn']}\n")
+        else:
+            out.write(st.red(f"   no version of {family} was registered\n"))
+        sent = cloud.notifications.all()
+        out.write(f"   notifications sent ({len(sent)}):\n")
+        for sent_note in sent:
+            body = sent_note.body
+            text = body.get("text") if isinstance(body, dict) else str(body)
+            first = (str(text or "").strip().splitlines() or [""])[0]
+            out.write(f"     [{sent_note.kind}] {sent_note.subject or ''}\n")
+            if first:
+                out.write(st.dim(f"         {first[:160]}\n"))
+        out.write(st.dim(f"   handler logs: {handler_log}\n"))
+        ok = status is not None and status[1]["status"] == "SUCCEEDED" and version is not None
+        out.write(
+            "\n"
+            + (st.green("demo succeeded") if ok else st.red("demo: the run did not succeed"))
+            + "\n"
+        )
+        return 0 if ok else 1
+
+
+def _upload_failed(cloud: LocalCloud) -> bool:
+    """The upload handler gave up (all its async attempts failed)."""
+    invocations = cloud.bridge.invocations("OnDatasetUploadedFunction")
+    failures = [i for i in invocations if not i.ok]
+    spec = cloud.bridge.spec("OnDatasetUploadedFunction")
+    return bool(failures) and len(failures) >= 1 + spec.max_async_retries
+
+
+def _final_status(timeline: Timeline) -> tuple[str, dict[str, Any]] | None:
+    if not timeline.executions:
+        return None
+    arn = next(iter(timeline.executions))
+    desc = timeline.cloud.client("stepfunctions").describe_execution(executionArn=arn)
+    return arn, desc
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)
