@@ -233,6 +233,13 @@ class LambdaBridge:
             self._specs[spec.name] = spec
             self._by_logical[spec.logical_id] = spec
 
+    def unregister(self, name: str) -> None:
+        with self._lock:
+            spec = self._specs.pop(name, None)
+            if spec is not None:
+                self._by_logical.pop(spec.logical_id, None)
+                self._handlers.pop(name, None)
+
     @property
     def functions(self) -> dict[str, FunctionSpec]:
         """Registered functions by logical ID."""

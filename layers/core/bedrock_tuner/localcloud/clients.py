@@ -23,22 +23,22 @@ class ClientFactory:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, service: str) -> Any:
+    def __call__(self, service: str, *, max_attempts: int | None = None) -> Any:
+        """The cached client; with ``max_attempts`` (attempts in all, retries included), a new
+        client with that limit."""
         client = self._clients.get(service)
-        if client is not None:
+        if client is not None and max_attempts is None:
             return client
         with self._lock:
-            if service not in self._clients:
-                import boto3
-                from botocore.config import Config
+            import boto3
+            from botocore.config import Config
 
-                if self._session is None:
-                    self._session = boto3.session.Session(
-                        region_name=self.region, **FAKE_CREDENTIALS
-                    )
-                self._clients[service] = self._session.client(
-                    service,
-                    endpoint_url=self.endpoint,
-                    config=Config(retries={"mode": "standard", "max_attempts": 3}),
-                )
-            return self._clients[service]
+            if self._session is None:
+                self._session = boto3.session.Session(region_name=self.region, **FAKE_CREDENTIALS)
+            retries = {"mode": "standard", "total_max_attempts": max_attempts or 3}
+            made = self._session.client(
+                service, endpoint_url=self.endpoint, config=Config(retries=retries)
+            )
+            if max_attempts is None:
+                made = self._clients.setdefault(service, made)
+            return made

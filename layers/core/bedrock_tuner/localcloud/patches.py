@@ -24,7 +24,7 @@ Two kinds:
 | 8 | ``s3/responses.py`` · ``S3Response.get_bucket_notification`` | ``EventBridgeConfiguration`` is stored and used but never returned |
 | 9 | ``bedrock/models.py`` · ``BedrockBackend.{create,get,list,stop}_model_customization_job`` | jobs are static (always InProgress, no sub-stages, no outputs, no events); identifiers that are ARNs arrive URL-encoded and are not found |
 | 10 | ``stepfunctions/models.py`` · ``StateMachine.create_from_cloudformation_json`` | CloudFormation always creates state machines in the static backend, invisible once execution is on; ``LoggingConfiguration``, ``TracingConfiguration`` and ``StateMachineType`` are dropped |
-| 11 | ``s3/notifications.py`` · ``_send_event_bridge_message`` | S3 → EventBridge events say ``eTag`` (AWS: ``etag``), ``version-id: "null"`` on unversioned buckets, ``reason: ObjectCreated`` (AWS: ``PutObject``…), carry one constant id and a unix ``time``, and go to every bus (AWS: the default bus) |
+| 11 | ``s3/notifications.py`` · ``_send_event_bridge_message`` | S3 → EventBridge events say ``eTag`` (AWS: ``etag``), ``version-id: "null"`` on unversioned buckets, ``reason: ObjectCreated`` (AWS: ``PutObject``…), carry one constant id and a unix ``time``, go to every bus (AWS: the default bus), and every PutObject also sends "Object Tags Added" |
 
 The ``moto.stepfunctions.parser`` logger is raised to CRITICAL (the interpreter logs a huge
 state repr at ERROR for every Fail/Catch) and ``werkzeug`` to WARNING (one line per request).
@@ -208,6 +208,25 @@ def _deliver_to_dead_letter(target: dict[str, Any], event: dict[str, Any], error
     )
 
 
+def _as_delivered(original_event: Any) -> dict[str, Any]:
+    """The event as EventBridge delivers it: a copy, ISO time, no moto bookkeeping."""
+    event: dict[str, Any] = json.loads(json.dumps(original_event, default=str))
+    event["time"] = _iso(original_event.get("time"))
+    event.pop("ingestion-time", None)
+    return event
+
+
+def _for_moto_targets(original_event: Any) -> dict[str, Any]:
+    """A copy for moto's own target code, which turns a unix ``time`` into ISO itself."""
+    event: dict[str, Any] = json.loads(json.dumps(original_event, default=str))
+    stamp = original_event.get("time")
+    if isinstance(stamp, str):
+        stamp = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    event["time"] = stamp
+    event.pop("ingestion-time", None)
+    return event
+
+
 def _patch_events_targets() -> None:
     from moto.events import models
 
@@ -229,16 +248,23 @@ def _patch_events_targets() -> None:
         bridged = [t for t in self.targets if t["Arn"].split(":")[2] in ("lambda", "states")]
         others = [t for t in self.targets if t not in bridged]
         if bridged:
-            event = json.loads(json.dumps(original_event, default=str))
-            event["time"] = _iso(event.get("time"))
-            event.pop("ingestion-time", None)
+            event = _as_delivered(original_event)
             for target in bridged:
                 _deliver(self, target, event, transform_input)
-        if others:
+        # moto's own targets (SQS, logs, …). Without an InputTransformer moto still applies a
+        # default template that drops "account" and keeps the unix time: send the event itself.
+        plain = [t for t in others if not (transform_input and t.get("InputTransformer"))]
+        shaped = [t for t in others if t not in plain]
+        for targets, event, transform in (
+            (plain, _for_moto_targets(original_event), False),
+            (shaped, {"ingestion-time": time.time(), **original_event}, True),
+        ):
+            if not targets:
+                continue
             clone = copy.copy(self)
-            clone.targets = others
+            clone.targets = targets
             try:
-                original(clone, original_event, transform_input)
+                original(clone, event, transform)
             except Exception:  # an S3 notification must not stop at one bad target
                 LOG.exception("EventBridge rule %s: delivery to other targets failed", self.name)
 
@@ -700,6 +726,15 @@ def _patch_s3_eventbridge_event() -> None:
     def send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
         try:
             from moto.events.models import events_backends
+            from moto.s3.models import s3_backends
+            from moto.utilities.utils import get_partition
+
+            if "ObjectTagging" in event_name:
+                # moto tags every new object (with no tags) and would announce "Object Tags
+                # Added" for each PutObject; S3 does so only when tags are set.
+                backend = s3_backends[account_id][get_partition(bucket.region_name)]
+                if not backend.tagger.list_tags_for_resource(key.arn)["Tags"]:
+                    return
 
             detail_type = notifications._detail_type(event_name)
             obj: dict[str, Any] = {"key": key.name}

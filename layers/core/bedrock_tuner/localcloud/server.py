@@ -273,11 +273,12 @@ class LocalCloud:
             raise LocalCloudError("nothing deployed yet: call deploy() first")
         return self.deployment
 
-    def client(self, service: str) -> Any:
-        """A (cached) boto3 client for ``service`` on the local endpoint."""
+    def client(self, service: str, *, max_attempts: int | None = None) -> Any:
+        """A boto3 client for ``service`` on the local endpoint (cached; a new one with
+        ``max_attempts``, e.g. 1 to see throttling errors that retries would hide)."""
         if self._clients is None:
             raise LocalCloudError("the local cloud is not running")
-        return self._clients(service)
+        return self._clients(service, max_attempts=max_attempts)
 
     def fire_schedule(self, logical_id: str) -> str:
         """Deliver a schedule rule of the stack now (e.g. the reconciler's); moto never fires
