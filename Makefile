@@ -12,7 +12,7 @@ CHECKOV := $(TOOLS)/checkov/bin
 # newest installed 3.13 to the active version for the build only.
 SAM_PYENV = $(shell python3.13 -c '' >/dev/null 2>&1 || { v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -1); [ -n "$$v" ] && echo "PYENV_VERSION=$$(pyenv version-name):$$v"; })
 
-.PHONY: install demo test lint lint-iac sam-build typecheck unit bench bench-quick clean
+.PHONY: install demo demo-validate test lint lint-iac sam-build typecheck unit bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,13 @@ $(TOOLS)/%/.installed: tools/requirements-%.txt
 	$(TOOLS)/$*/bin/python -m pip install -q -r $<
 	@touch $@
 
-## demo: validate the bundled sample datasets (a passing and a failing report), then estimate
+## demo: the whole flow on a local AWS emulator (moto): deploy template.yaml, upload a spec and
+## a dataset, follow the run live, print the registered version and the notifications
 demo: install
+	$(BIN)/bedrock-tuner local demo
+
+## demo-validate: the validator on the bundled samples (a passing and a failing report), estimate
+demo-validate: install
 	@bash scripts/demo.sh
 
 ## lint: ruff (lint + format) and mypy --strict on the package

@@ -174,12 +174,12 @@ def test_list_and_stop(cloud: LocalCloud, bedrock: Any, training_uri: str, tap: 
         nameContains="stop-me", statusEquals="InProgress"
     )
     assert [j["jobArn"] for j in listed["modelCustomizationJobSummaries"]] == [arn]
+    cloud.bedrock.set_speed(1)  # the stop itself is quick
     bedrock.stop_model_customization_job(jobIdentifier=arn)
     assert bedrock.get_model_customization_job(jobIdentifier=arn)["status"] in (
         "Stopping",
         "Stopped",
     )
-    cloud.bedrock.set_speed(1)
     cloud.bedrock.wait_for(arn, {"Stopped"}, timeout=5)
     assert [e["detail"]["jobStatus"] for e in tap(expected=3)] == [
         "InProgress",

@@ -56,6 +56,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="make the simulated Bedrock job fail with MESSAGE (shows the failure path)",
     )
     demo.add_argument(
+        "--no-approve",
+        action="store_true",
+        help="leave runs that need approval waiting (default: approve them as 'demo')",
+    )
+    demo.add_argument(
         "--speed",
         type=float,
         default=1.0,
@@ -98,6 +103,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 fail_job=args.fail_job,
                 speed=args.speed,
                 timeout_s=args.timeout,
+                approve_as=None if args.no_approve else "demo",
             )
         )
     return _up(args)

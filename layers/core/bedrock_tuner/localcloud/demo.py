@@ -12,12 +12,14 @@ was registered.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -40,6 +42,7 @@ class DemoOptions:
     fail_job: str | None = None  # make the Bedrock job fail with this message
     speed: float = 1.0  # multiplies the simulated Bedrock stage durations
     timeout_s: float = 120.0
+    approve_as: str | None = "demo"  # approve runs that wait for approval (None: leave them)
 
 
 class _Style:
@@ -204,7 +207,7 @@ class Timeline:
             retry = f" (attempt {inv.attempt})" if inv.attempt > 1 else ""
             lines.append(
                 _Line(
-                    inv.started,
+                    inv.started + inv.duration_ms / 1000,  # recorded when it ends
                     f"  ⚡ {source} → {inv.logical_id}{retry} {result} {s.dim(f'{inv.duration_ms:.0f} ms')}",
                 )
             )
@@ -214,7 +217,8 @@ class Timeline:
         items = self.cloud.notifications.all()
         new, self._notifications_seen = items[self._notifications_seen :], len(items)
         return [
-            _Line(time.time(), f"  ✉ notification {n.kind or '?'}: {n.subject or ''}") for n in new
+            _Line(_epoch(n.timestamp), f"  ✉ notification {n.kind or '?'}: {n.subject or ''}")
+            for n in new
         ]
 
     # -------------------------------------------------------------- printing
@@ -229,8 +233,21 @@ class Timeline:
             self.out.write(f"{self.style.dim(f'{line.at - self.t0:+7.2f}s')} {line.text}\n")
         self.out.flush()
 
+    def note(self, text: str) -> None:
+        """Print a line of our own, timed like the others."""
+        self.out.write(f"{self.style.dim(f'{time.time() - self.t0:+7.2f}s')} {text}\n")
+        self.out.flush()
+
     def running(self) -> bool:
         return any(e.get("status") not in TERMINAL_EXECUTION for e in self.executions.values())
+
+
+def _epoch(iso: str) -> float:
+    """SNS's ISO timestamp as epoch seconds (now when it is missing)."""
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return time.time()
 
 
 def _short_cause(cause: Any, limit: int = 140) -> str:
@@ -238,8 +255,6 @@ def _short_cause(cause: Any, limit: int = 140) -> str:
         return ""
     text = str(cause)
     try:
-        import json
-
         doc = json.loads(text)
         if isinstance(doc, dict) and "errorMessage" in doc:
             text = str(doc["errorMessage"])
@@ -355,8 +370,11 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
         step(4, "The run, live (time since the upload)")
         timeline = Timeline(cloud, out, t0)
         deadline = time.monotonic() + options.timeout_s
+        approved: set[str] = set()
         while time.monotonic() < deadline:
             timeline.poll()
+            if options.approve_as:
+                _approve_waiting_runs(cloud, timeline, options.approve_as, approved)
             if timeline.executions and not timeline.running():
                 break
             if not timeline.executions and _upload_failed(cloud):
@@ -422,6 +440,30 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
             + "\n"
         )
         return 0 if ok else 1
+
+
+def _approve_waiting_runs(
+    cloud: LocalCloud, timeline: Timeline, person: str, done: set[str]
+) -> None:
+    """Approve each run that asked for approval, as a person would (HandleApprovalFunction)."""
+    for note in cloud.notifications.all("approval_needed"):
+        body = note.body
+        run_id = body.get("run_id") if isinstance(body, dict) else None
+        if not run_id or run_id in done:
+            continue
+        done.add(run_id)
+        name = cloud.stack.physical_id("HandleApprovalFunction")
+        timeline.note(f"  ✋ {person} approves run {run_id} (invokes HandleApprovalFunction)")
+        response = cloud.client("lambda").invoke(
+            FunctionName=name,
+            Payload=json.dumps(
+                {"runId": run_id, "decision": "approve", "by": person, "reason": "make demo"}
+            ).encode(),
+        )
+        if response.get("FunctionError"):
+            timeline.note(
+                f"  ✗ approval failed: {_short_cause(response['Payload'].read().decode())}"
+            )
 
 
 def _upload_failed(cloud: LocalCloud) -> bool:

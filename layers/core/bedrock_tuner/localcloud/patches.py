@@ -255,10 +255,11 @@ def _patch_events_targets() -> None:
         # default template that drops "account" and keeps the unix time: send the event itself.
         plain = [t for t in others if not (transform_input and t.get("InputTransformer"))]
         shaped = [t for t in others if t not in plain]
-        for targets, event, transform in (
+        batches: list[tuple[list[dict[str, Any]], Any, bool]] = [
             (plain, _for_moto_targets(original_event), False),
             (shaped, {"ingestion-time": time.time(), **original_event}, True),
-        ):
+        ]
+        for targets, event, transform in batches:
             if not targets:
                 continue
             clone = copy.copy(self)
