@@ -10,6 +10,9 @@ import functools
 from typing import Any
 
 RETRY_CONFIG: dict[str, Any] = {"mode": "standard", "max_attempts": 8}
+# Services whose throttling the workflow retries (Step Functions waits cost nothing; a Lambda
+# sleeping through SDK back-off does): one SDK retry, then the named error reaches Retry.
+WORKFLOW_RETRIED: dict[str, dict[str, Any]] = {"bedrock": {"mode": "standard", "max_attempts": 2}}
 
 
 @functools.cache
@@ -21,7 +24,9 @@ def client(service: str, region: str | None = None) -> Any:
     return boto3.session.Session().client(
         service,
         region_name=region,
-        config=Config(retries=RETRY_CONFIG, connect_timeout=5, read_timeout=60),
+        config=Config(
+            retries=WORKFLOW_RETRIED.get(service, RETRY_CONFIG), connect_timeout=5, read_timeout=60
+        ),
     )
 
 
