@@ -279,7 +279,7 @@ def test_lost_terminal_event_is_recovered_by_the_reconciler(
     # Given Bedrock's terminal event is lost
     cloud.bedrock.drop_events_for(None)
     upload = upload_dataset("support", GOOD, spec=spec())
-    job = wait_until(lambda: cloud.bedrock.jobs(), what="a Bedrock job")[0]
+    job = wait_until(cloud.bedrock.jobs, what="a Bedrock job")[0]
     cloud.bedrock.wait_for(job.job_name, {"Completed"}, timeout=30)
     time.sleep(0.5)
     running = [e for e in executions(cloud) if e["status"] == "RUNNING"]
