@@ -81,3 +81,12 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_clients()
     yield
     reset_clients()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the e2e tier last: the local cloud patches moto and sets process-wide environment
+    (endpoint, credentials, BT_* variables) that in-process ``mock_aws`` tests must not see."""
+    e2e = [i for i in items if "/tests/e2e/" in str(i.path)]
+    if e2e:
+        others = [i for i in items if "/tests/e2e/" not in str(i.path)]
+        items[:] = others + e2e
