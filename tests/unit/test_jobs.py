@@ -30,6 +30,12 @@ def settings(**overrides: object) -> Settings:
         "idempotency_table": "i",
         "topic_arn": "arn:aws:sns:us-east-1:123456789012:topic",
         "bedrock_role_arn": "arn:aws:iam::123456789012:role/BedrockCustomizationRole",
+        # every field explicit: nothing may come from the environment of the test process
+        "kms_key_arn": None,
+        "job_subnet_ids": "",
+        "job_security_group_ids": "",
+        "auto_approve_usd": 25,
+        "max_concurrent_jobs": 2,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from bedrock_tuner.settings import Settings
 __all__ = [
     "NAME_MAX",
     "JobRequest",
+    "bedrock_uri_problem",
     "build_job_request",
     "job_name_for",
     "output_uri_for",
@@ -101,13 +102,21 @@ def render_custom_model_name(
     return name
 
 
+def bedrock_uri_problem(uri: str) -> tuple[str, str] | None:
+    """``(problem, fix)`` when Bedrock's S3 URI pattern refuses ``uri``, else ``None``."""
+    if _BEDROCK_S3_URI.match(uri):
+        return None
+    return (
+        f"Bedrock refuses the S3 location {uri}",
+        "use S3 keys made of letters, digits and ! - _ . * ' ( ) only (no spaces or +), "
+        "and a lower-case bucket name; rename the file and upload it again",
+    )
+
+
 def _check_uri(uri: str, what: str) -> str:
-    if not _BEDROCK_S3_URI.match(uri):
-        raise JobStartError(
-            f"Bedrock refuses the {what} location {uri}",
-            fix="use S3 keys made of letters, digits and ! - _ . * ' ( ) only (no spaces "
-            "or +), and a lower-case bucket name",
-        )
+    problem = bedrock_uri_problem(uri)
+    if problem:
+        raise JobStartError(f"{problem[0]} ({what})", fix=problem[1])
     return uri
 
 

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 __all__ = [
     "EXECUTION_NAME_MAX",
@@ -111,7 +112,13 @@ TERMINAL_RUN_STATUSES = frozenset(
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    """Stored with camelCase attribute names (``runId``, ``executionArn``)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, alias_generator=to_camel)
+
+    def item(self) -> dict[str, Any]:
+        """The attributes to store (camelCase, ``None`` left out)."""
+        return self.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
 class DatasetRef(_Record):
@@ -119,7 +126,7 @@ class DatasetRef(_Record):
 
     bucket: str
     key: str
-    version_id: str | None = Field(default=None, alias="versionId")
+    version_id: str | None = None
     etag: str = ""
     size: int | None = None
     sha256: str | None = None
@@ -166,6 +173,8 @@ class Run(_Record):
     version: int | None = None
     family: str | None = None
     error: dict[str, Any] | None = None
+    outcome: str | None = None  # the last notification kind (the run's end, for most)
+    notifications: dict[str, str] = Field(default_factory=dict)  # kind -> SNS message id
 
     def with_step(
         self, name: str, status: str, *, at: str | None = None, detail: str | None = None

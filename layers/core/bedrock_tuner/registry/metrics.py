@@ -26,6 +26,7 @@ import math
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 __all__ = [
     "REGRESSION_FACTOR",
@@ -58,9 +59,9 @@ class LossPoint(BaseModel):
 
 
 class MetricsSummary(BaseModel):
-    """What the registry keeps of a job's metrics."""
+    """What the registry keeps of a job's metrics (camelCase when stored)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, alias_generator=to_camel)
 
     training_loss: float | None = None  # final
     validation_loss: float | None = None  # final

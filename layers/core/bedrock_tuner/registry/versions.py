@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from bedrock_tuner.registry.metrics import MetricsSummary
 
@@ -24,10 +25,13 @@ def version_sort_key(version: int) -> str:
     return f"{VERSION_SK_PREFIX}{version:08d}"
 
 
+_CAMEL = ConfigDict(frozen=True, populate_by_name=True, alias_generator=to_camel)
+
+
 class DatasetLineage(BaseModel):
     """The data a version was trained on, down to the object version and its hash."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _CAMEL
 
     uri: str
     version_id: str | None = None
@@ -42,9 +46,11 @@ class DatasetLineage(BaseModel):
 
 
 class ModelVersion(BaseModel):
-    """Version ``version`` of ``family``: the custom model and where it came from."""
+    """Version ``version`` of ``family``: the custom model and where it came from.
 
-    model_config = ConfigDict(frozen=True)
+    Stored with camelCase attribute names (:meth:`item`)."""
+
+    model_config = _CAMEL
 
     family: str
     version: int
@@ -65,6 +71,9 @@ class ModelVersion(BaseModel):
     cost_usd: float | None = None  # the estimate the run was approved with
     registered_at: str
     run_started_at: str | None = None
+
+    def item(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, mode="json", exclude_none=True)
 
     def summary(self) -> dict[str, Any]:
         """``register_model_version``'s output (``$.version``, docs/pipeline.md)."""

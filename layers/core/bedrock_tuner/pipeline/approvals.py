@@ -1,0 +1,121 @@
+"""Approvals: a run over its auto-approve limit waits for a person.
+
+``request_approval`` stores the workflow's task token with the run and tells people how to
+decide; ``decide_approval`` (the ``handle_approval`` function, called by the CLI or the
+API) records the decision once and resumes the workflow: ``SendTaskSuccess`` with
+``{approved: true, by, reason}`` or ``SendTaskFailure`` with error ``ApprovalRejected``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bedrock_tuner.aws.dynamo import ApprovalRecord
+from bedrock_tuner.errors import ConflictError
+from bedrock_tuner.notify.messages import render_notification
+from bedrock_tuner.observability import count, logger
+from bedrock_tuner.pipeline.deps import Deps
+from bedrock_tuner.pipeline.payloads import ApprovalDecision, ApprovalRequest, ApprovalResult
+from bedrock_tuner.pipeline.runs import RunStatus, Step
+from bedrock_tuner.pipeline.uploads import publish_notification
+from bedrock_tuner.pipeline.validation import ensure_run
+
+__all__ = ["REJECTED_ERROR", "decide_approval", "request_approval"]
+
+REJECTED_ERROR = "ApprovalRejected"
+
+
+def _resume(deps: Deps, token: str, record: ApprovalRecord) -> bool:
+    if record.status == "APPROVED":
+        result = ApprovalResult(
+            approved=True, by=record.decided_by or "unknown", reason=record.reason
+        )
+        return deps.sfn.send_task_success(token, result.wire())
+    cause = f"rejected by {record.decided_by or 'unknown'}" + (
+        f": {record.reason}" if record.reason else ""
+    )
+    return deps.sfn.send_task_failure(token, error=REJECTED_ERROR, cause=cause)
+
+
+def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
+    """Store the token, mark the run waiting, send the "approval needed" notification.
+
+    If the run was decided already (a retried task), the decision is sent right away.
+    """
+    state = request.run
+    ensure_run(state, deps)
+    cost = state.validation.estimated_cost_usd if state.validation else None
+    record = deps.store.request_approval(
+        state.run_id,
+        token=request.token,
+        cost_usd=cost,
+        requested_at=deps.now(),
+        pipeline=state.pipeline,
+    )
+    if record.status in {"APPROVED", "REJECTED"}:
+        delivered = _resume(deps, request.token, record)
+        logger.info(
+            "approval already decided: resumed at once",
+            extra={"runId": state.run_id, "decision": record.status, "delivered": delivered},
+        )
+        return {"runId": state.run_id, "status": record.status, "resumed": delivered}
+    deps.store.update_run(
+        state.run_id,
+        status=RunStatus.AWAITING_APPROVAL,
+        step=Step(name="approval", status="requested", at=deps.now(), detail=f"cost {cost}"),
+    )
+    run = deps.store.get_run(state.run_id)
+    note = render_notification(
+        "approval_needed",
+        state,
+        region=deps.settings.region,
+        execution_arn=run.execution_arn if run else None,
+    )
+    publish_notification(deps, note)
+    count("ApprovalRequested")
+    return {"runId": state.run_id, "status": "PENDING", "resumed": False}
+
+
+def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
+    """Record ``decision`` and resume the waiting workflow.
+
+    Raises
+    ------
+    RunNotFoundError
+        The run is not waiting for approval (unknown id, or never needed one).
+    ConflictError
+        It was decided already, or the approval timed out before this decision came.
+    """
+    approved = decision.decision == "approve"
+    record = deps.store.decide_approval(
+        decision.run_id,
+        approved=approved,
+        by=decision.by,
+        reason=decision.reason,
+        decided_at=deps.now(),
+    )
+    token = record.task_token or ""
+    delivered = bool(token) and _resume(deps, token, record)
+    if not delivered:
+        deps.store.expire_approval(decision.run_id)
+        raise ConflictError(
+            f"run {decision.run_id} stopped waiting before the decision arrived "
+            "(the approval timed out or the execution ended)",
+            fix="upload the dataset again to start a new run",
+        )
+    deps.store.update_run(
+        decision.run_id,
+        status=RunStatus.APPROVED if approved else RunStatus.REJECTED,
+        step=Step(
+            name="approval",
+            status="approved" if approved else "rejected",
+            at=deps.now(),
+            detail=f"by {decision.by}" + (f": {decision.reason}" if decision.reason else ""),
+        ),
+    )
+    logger.info(
+        "approval decided",
+        extra={"runId": decision.run_id, "decision": decision.decision, "by": decision.by},
+    )
+    count("ApprovalDecided")
+    return {"runId": decision.run_id, "decision": decision.decision}
