@@ -1,7 +1,7 @@
 """Integration tier: handler → domain → adapter in process, AWS emulated by moto.
 
 ``cloud`` builds, inside ``moto.mock_aws()``: the data bucket (versioned), the state table
-(the key schema of docs/pipeline.md: PK/SK, GSI1, GSI2), the Powertools idempotency table,
+and the Powertools idempotency table (keys and indexes read from template.yaml),
 the notification topic with an SQS "tap" subscribed (to read what was published), the
 Slack webhook secret and a state machine; it sets every ``BT_*`` variable and resets the
 cached settings, boto3 clients and adapters.
@@ -28,6 +28,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 from moto.core.exceptions import AWSError
 
@@ -46,35 +47,46 @@ TOPIC = "bt-notifications"
 STATE_MACHINE = "CustomizationStateMachine"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/BedrockCustomizationRole"
 
-# The state table as docs/pipeline.md ("Table design") defines it. When template.yaml is
-# committed, a later change builds it from the template's StateTable instead.
-STATE_TABLE: dict[str, Any] = {
-    "AttributeDefinitions": [
-        {"AttributeName": name, "AttributeType": "S"}
-        for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
-    ],
-    "KeySchema": [
-        {"AttributeName": "PK", "KeyType": "HASH"},
-        {"AttributeName": "SK", "KeyType": "RANGE"},
-    ],
-    "GlobalSecondaryIndexes": [
-        {
-            "IndexName": index,
-            "KeySchema": [
-                {"AttributeName": f"{index}PK", "KeyType": "HASH"},
-                {"AttributeName": f"{index}SK", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-        for index in ("GSI1", "GSI2")
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-}
-IDEMPOTENCY: dict[str, Any] = {
-    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-    "BillingMode": "PAY_PER_REQUEST",
-}
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML that reads CloudFormation short tags (!Ref, !If …) as plain values."""
+
+
+def _cfn_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def table_definition(logical_id: str) -> dict[str, Any]:
+    """``CreateTable`` arguments for a table of template.yaml (its keys and indexes), so
+    the tests and the stack cannot drift."""
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
+    properties = template["Resources"][logical_id]["Properties"]
+    definition: dict[str, Any] = {
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "KeySchema": properties["KeySchema"],
+        "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if properties.get("GlobalSecondaryIndexes"):
+        definition["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index["IndexName"],
+                "KeySchema": index["KeySchema"],
+                "Projection": index["Projection"],
+            }
+            for index in properties["GlobalSecondaryIndexes"]
+        ]
+    return definition
+
+
+STATE_TABLE = table_definition("StateTable")
+IDEMPOTENCY = table_definition("IdempotencyTable")
 
 SPEC = """\
 base_model: amazon.titan-text-express-v1:0:8k
