@@ -372,3 +372,40 @@ def test_disabled_rules_do_not_fire(cloud: LocalCloud) -> None:
         assert not cloud.bridge.invocations("OnDatasetUploadedFunction")
     finally:
         events.enable_rule(Name=rule)
+
+
+def test_functions_disagreeing_on_a_variable_fail_loudly(cloud: LocalCloud, tmp_path: Path) -> None:
+    from bedrock_tuner.localcloud.bridge import LambdaBridge
+    from bedrock_tuner.localcloud.deploy import Deployment, Resource
+    from bedrock_tuner.localcloud.errors import EnvironmentConflictError
+    from bedrock_tuner.localcloud.template import SamFunction
+
+    lam = cloud.client("lambda")
+    names = [f"env-test-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for name, value in zip(names, ("one", "two"), strict=True):
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=cloud.stack.arn("NotifyFunctionRole"),
+            Handler="app.handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+            Environment={"Variables": {"SHARED": value, "BT_STATE_MACHINE_ARN": value}},
+        )
+    stack = Deployment(
+        stack_name="env-test",
+        template_path=tmp_path / "template.yaml",
+        parameters={},
+        sam={},
+        cfn={},
+        outputs={},
+        resources={n: Resource(n, "AWS::Lambda::Function", n) for n in names},
+        functions={n: SamFunction(n, tmp_path, "app.handler") for n in names},
+    )
+    bridge = LambdaBridge("us-east-1")
+    try:
+        with pytest.raises(EnvironmentConflictError, match="SHARED"):
+            bridge.register_stack(stack, cloud.client)
+    finally:
+        bridge.close()
+        for name in names:
+            lam.delete_function(FunctionName=name)

@@ -122,7 +122,10 @@ def _up(args: argparse.Namespace) -> int:
         nonlocal stopping
         stopping = True
 
+    # Ctrl-C and kill both end the loop below, which stops the cloud cleanly (SIGINT is
+    # handled explicitly: a shell that backgrounds the command may have set it to ignored).
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     with LocalCloud(port=args.port, handler_log=handler_log) as cloud:
         stack = cloud.deploy(args.template, parameters={"ReconcileSchedule": args.reconcile_every})
         cloud.start_schedules()
@@ -161,12 +164,9 @@ Runs, Bedrock sub-stages and notifications are printed below as they happen. Ctr
         )
         out.flush()
         timeline = Timeline(cloud, out, time.time(), prefix_runs=True)
-        try:
-            while not stopping:
-                if not args.quiet:
-                    timeline.poll()
-                time.sleep(0.25)
-        except KeyboardInterrupt:
-            pass
+        while not stopping:
+            if not args.quiet:
+                timeline.poll()
+            time.sleep(0.25)
         out.write("\nstopping the local cloud (everything in it is gone)\n")
     return 0

@@ -157,6 +157,7 @@ class LambdaBridge:
         self._specs: dict[str, FunctionSpec] = {}
         self._by_logical: dict[str, FunctionSpec] = {}
         self._handlers: dict[str, Handler] = {}
+        self._modules: set[str] = set()  # imported handler modules (forgotten at close)
         self._load_lock = threading.Lock()
         self._lock = threading.Lock()
         self._invocations: list[Invocation] = []
@@ -267,6 +268,7 @@ class LambdaBridge:
                 raise LocalCloudError(f"{spec.logical_id}: handler file {path} does not exist")
             unique = f"bt_fn_{spec.code_dir.name}_{module_name.replace('.', '_')}"
             module = sys.modules.get(unique) or _import_file(unique, path)
+            self._modules.add(unique)
             handler = getattr(module, attr, None)
             if not callable(handler):
                 raise LocalCloudError(f"{spec.logical_id}: {path} has no callable {attr}")
@@ -463,6 +465,11 @@ class LambdaBridge:
         """Stop taking async invokes, give running ones a moment, restore stdout/stderr."""
         self._closed = True
         self.wait_idle(timeout=2.0)
+        # A later local cloud in this process imports the handlers afresh (module state such
+        # as clients made at import would point at this cloud's endpoint).
+        for name in self._modules:
+            sys.modules.pop(name, None)
+        self._modules.clear()
         if self._streams is not None:
             sys.stdout, sys.stderr = self._streams
             self._streams = None

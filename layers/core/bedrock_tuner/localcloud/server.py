@@ -329,12 +329,6 @@ class LocalCloud:
             raise LocalCloudError(f"{logical_id}: no EventBridge rule {name} on the default bus")
         return bus.rules[name]
 
-    def reset_moto(self) -> None:
-        """Forget every resource (moto's ``/moto-api/reset``); deploy again afterwards."""
-        self._moto_api("reset", None)
-        self.deployment = None
-        self._capture = None
-
     # -------------------------------------------------------------- helpers
     def _moto_api(self, path: str, body: dict[str, Any] | None) -> None:
         data = json.dumps(body).encode() if body is not None else b""
