@@ -267,3 +267,15 @@ def test_pipeline_name_for_key(key: str, name: str | None) -> None:
 
 def test_spec_keys() -> None:
     assert spec_keys_for("bot") == ("pipelines/bot.yaml", "pipelines/bot.yml")
+
+
+def test_every_spec_example_in_the_docs_parses() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "pipeline.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    assert len(blocks) >= 4
+    for block in blocks:
+        named = re.match(r"# pipelines/([\w.-]+)\.yaml", block)
+        parse_spec(block, named.group(1) if named else "support-bot")

@@ -5,8 +5,8 @@ epoch_number, training_loss, perplexity``) and, when there was validation data,
 ``validation_artifacts/…/validation_metrics.csv`` (a ``validation_loss`` column; the other
 columns vary by model). Columns are found by their header, never by position.
 
-Overfitting rule (documented in docs/table-design.md's lineage section and the success
-notification): a run is flagged when either
+Overfitting rule (docs/table-design.md, "Metrics and the overfitting rule"; shown in the
+success notification): a run is flagged when either
 
 1. the validation loss rose at each of its last :data:`RISE_WINDOW` evaluations while the
    training loss fell over the same stretch (the classic divergence), or
