@@ -1,0 +1,57 @@
+"""Importing a handler needs no AWS and no settings: clients, settings and idempotency are
+built on first use (moto, or the local cloud, must be able to start before any client)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
+
+
+def test_every_documented_function_has_a_handler() -> None:
+    assert (
+        sorted(
+            [
+                "on_dataset_uploaded",
+                "validate_dataset",
+                "request_approval",
+                "handle_approval",
+                "start_customization_job",
+                "track_job",
+                "on_job_state_change",
+                "reconcile_jobs",
+                "register_model_version",
+                "notify",
+                "notify_slack",
+            ]
+        )
+        == FUNCTIONS
+    )
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_import_needs_no_aws(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for variable in list(os.environ):
+        if variable.startswith(("BT_", "AWS_")):
+            monkeypatch.delenv(variable)
+    from bedrock_tuner.aws.clients import client
+
+    client.cache_clear()
+    spec = importlib.util.spec_from_file_location(
+        f"bt_import_check.{name}", ROOT / "functions" / name / "app.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(spec.name, None)
+    assert callable(module.handler)
+    assert client.cache_info().currsize == 0  # no boto3 client was built
