@@ -590,7 +590,13 @@ def test_alarms_on_function_errors_workflow_failures_and_dlq_depth(cfn: dict[str
     for name in function_names(cfn):
         assert alarms_for(cfn, "AWS/Lambda", "Errors", {"Ref": name}), name
     machine = {"Ref": STATE_MACHINE}
-    assert alarms_for(cfn, "AWS/States", "ExecutionsFailed", machine)
+    # Platform failures: the notify function's PipelineFailed count (business outcomes such as
+    # invalid datasets also end in Fail states, and are told to people, not paged)
+    env = next(iter(resources_of(cfn, "AWS::Lambda::Function").values()))["Properties"][
+        "Environment"
+    ]["Variables"]
+    service, namespace = env["POWERTOOLS_SERVICE_NAME"], env["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarms_for(cfn, namespace, "PipelineFailed", service)
     assert alarms_for(cfn, "AWS/States", "ExecutionsTimedOut", machine)
     queues: set[str] = set()
     for rule in resources_of(cfn, "AWS::Events::Rule").values():

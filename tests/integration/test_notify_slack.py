@@ -90,6 +90,29 @@ def test_a_notification_is_posted_as_block_kit(
     assert "SECRETPATH" not in output.out + output.err  # the webhook URL is never logged
 
 
+def test_a_cloudwatch_alarm_on_the_topic_is_posted_too(slack: FakeSlack) -> None:
+    # Given the stack's alarms publish CloudWatch's own JSON to the same topic
+    event = load_event("sns_notification")
+    record = event["Records"][0]["Sns"]
+    record["MessageId"] = "alarm-1"
+    record["MessageAttributes"] = {}
+    record["Message"] = json.dumps(
+        {
+            "AlarmName": "bedrock-tuner-PipelineFailedAlarm",
+            "AlarmDescription": "A pipeline step failed after its retries.",
+            "NewStateValue": "ALARM",
+            "NewStateReason": "Threshold Crossed: 1 datapoint [1.0] >= 1.0",
+            "Region": "US East (N. Virginia)",
+        }
+    )
+    # When notify_slack receives it
+    result = invoke("notify_slack", event)
+    # Then it is posted as an alarm, not rejected as a foreign message
+    assert result["results"][0]["posted"] is True
+    [body] = slack.bodies
+    assert "bedrock-tuner-PipelineFailedAlarm is ALARM" in body["text"]
+
+
 def test_rate_limits_and_server_errors_are_retried(slack: FakeSlack) -> None:
     slack.statuses = [429, 503]
     invoke("notify_slack", sns_event("m-retry"))

@@ -7,6 +7,7 @@ message back into a notification and posts Block Kit to the webhook from Secrets
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -82,7 +83,39 @@ def notify_run(request: NotifyRequest, deps: Deps) -> dict[str, Any]:
         "notification published",
         extra={"runId": state.run_id, "kind": request.kind, "messageId": message_id},
     )
+    if request.kind in PLATFORM_FAILURES:
+        # The PipelineFailedAlarm watches this metric: the platform broke, not the data.
+        count("PipelineFailed")
     return {"messageId": message_id}
+
+
+PLATFORM_FAILURES = frozenset({"pipeline_failed"})
+"""Kinds that mean the service failed (a step failed after its retries). Invalid datasets,
+budgets, rejections and failed Bedrock jobs are outcomes people are told about, not alarms."""
+
+
+def alarm_notification(message: str) -> Notification | None:
+    """A CloudWatch alarm state change (the stack's alarms publish to the same topic) as a
+    notification, or None when ``message`` is not one."""
+    try:
+        alarm = json.loads(message)
+    except ValueError:
+        return None
+    if not isinstance(alarm, dict) or "AlarmName" not in alarm or "NewStateValue" not in alarm:
+        return None
+    state = str(alarm.get("NewStateValue"))
+    name = str(alarm.get("AlarmName"))
+    description = str(alarm.get("AlarmDescription") or "")
+    reason = str(alarm.get("NewStateReason") or "")
+    return Notification(
+        kind="alarm",
+        subject=f"[bedrock-tuner] alarm {name} is {state}",
+        text="\n".join(part for part in (description, reason) if part),
+        run_id="-",
+        pipeline="-",
+        severity="error" if state == "ALARM" else "info",
+        details={"alarm": name, "state": state, "region": alarm.get("Region")},
+    )
 
 
 def post_to_slack(
@@ -102,8 +135,9 @@ def post_to_slack(
     NotificationDeliveryError, TransientError
         Slack refused the message, or kept failing.
     """
+    alarm = alarm_notification(message)
     try:
-        note = Notification.model_validate_json(message)
+        note = alarm if alarm is not None else Notification.model_validate_json(message)
     except ValidationError as exc:
         raise InvalidEventError(
             f"the SNS message is not a bedrock-tuner notification: {exc.errors()[0]['msg']}",
