@@ -15,7 +15,7 @@ import msgspec
 
 from bedrock_tuner import __version__
 from bedrock_tuner.catalog import load_catalog
-from bedrock_tuner.cli import catalog_cmd, local_cmd
+from bedrock_tuner.cli import catalog_cmd, local_cmd, stack_cmds
 from bedrock_tuner.cli.progress import ProgressBar, wants_progress
 from bedrock_tuner.errors import BedrockTunerError, UsageError
 
@@ -153,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     catalog_cmd.add_parser(sub)
     local_cmd.add_parser(sub)
+    stack_cmds.add_parsers(sub)
     return parser
 
 
@@ -346,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return catalog_cmd.run(args)
         if args.command == "local":
             return local_cmd.run(args)
+        if args.command in stack_cmds.COMMANDS:
+            return stack_cmds.run(args)
         return COMMANDS[args.command](args)
     except BedrockTunerError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)

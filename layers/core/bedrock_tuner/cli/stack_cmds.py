@@ -1,0 +1,478 @@
+"""Commands against a deployed stack (or the local cloud) through its REST API.
+
+    bedrock-tuner runs list [--pipeline P] [--status S]
+    bedrock-tuner runs get RUN_ID | runs start PIPELINE S3_URI | runs stop RUN_ID
+    bedrock-tuner approvals list | approvals approve|reject RUN_ID --reason R
+    bedrock-tuner versions list FAMILY | versions get FAMILY N | versions compare FAMILY A B
+    bedrock-tuner aliases get FAMILY ALIAS | aliases history FAMILY ALIAS
+    bedrock-tuner promote FAMILY ALIAS VERSION --reason R
+    bedrock-tuner rollback FAMILY ALIAS --reason R
+
+Every command takes ``--stack NAME | --api-url URL | --local``, ``--region`` and ``--json``
+(the API's answer as is, for scripts); without ``--json`` it prints aligned tables. Errors
+(the API's problem+json, an unreachable API, a missing stack) exit 2 with ``error [CODE]``
+and a ``fix:`` line. The client is imported lazily: the rest of the CLI never needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from bedrock_tuner.cli.table import cell, render_pairs, render_table
+
+if TYPE_CHECKING:
+    from bedrock_tuner.client.api import BedrockTunerApi
+
+COMMANDS = ("runs", "approvals", "versions", "aliases", "promote", "rollback")
+
+Handler = Callable[["BedrockTunerApi", argparse.Namespace], tuple[Any, str]]
+"""Calls the API; returns (the answer for --json, the text for people)."""
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    where = common.add_argument_group("where the API is")
+    target = where.add_mutually_exclusive_group()
+    target.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="CloudFormation stack whose ApiUrl output to use "
+        "(default: $BEDROCK_TUNER_API_URL, else the stack $BEDROCK_TUNER_STACK or bedrock-tuner)",
+    )
+    target.add_argument("--api-url", metavar="URL", help="the API's base URL (skips the lookup)")
+    target.add_argument(
+        "--local", action="store_true", help="the local cloud started by `bedrock-tuner local up`"
+    )
+    where.add_argument("--region", metavar="REGION", help="AWS region (default: your AWS config)")
+    common.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    return common
+
+
+def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register runs, approvals, versions, aliases, promote and rollback."""
+    common = _common()
+
+    def leaf(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser],
+        name: str,
+        help_text: str,
+        handler: Handler,
+    ) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_text, description=help_text, parents=[common])
+        p.set_defaults(stack_handler=handler)
+        return p
+
+    runs = subparsers.add_parser("runs", help="pipeline runs on the stack: list, get, start, stop")
+    runs_sub = runs.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
+    p = leaf(runs_sub, "list", "list runs, newest first", _runs_list)
+    p.add_argument("--pipeline", metavar="P", help="only this pipeline's runs")
+    p.add_argument("--status", metavar="S", help="only runs in this status (e.g. RUNNING)")
+    p = leaf(runs_sub, "get", "one run with its timeline", _runs_get)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p = leaf(runs_sub, "start", "start a run of PIPELINE on a dataset in S3", _runs_start)
+    p.add_argument("pipeline", metavar="PIPELINE")
+    p.add_argument("s3_uri", metavar="S3_URI", help="s3://bucket/key of the training data")
+    p = leaf(runs_sub, "stop", "stop a run (its Bedrock job too)", _runs_stop)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--reason", metavar="R", help="why (kept in the record)")
+
+    approvals = subparsers.add_parser(
+        "approvals", help="runs waiting for a person: list, approve, reject"
+    )
+    ap_sub = approvals.add_subparsers(dest="approvals_command", required=True, metavar="ACTION")
+    leaf(ap_sub, "list", "runs waiting for approval", _approvals_list)
+    for decision in ("approve", "reject"):
+        p = leaf(ap_sub, decision, f"{decision} a run waiting for approval", _decide)
+        p.add_argument("run_id", metavar="RUN_ID")
+        p.add_argument("--reason", required=True, metavar="R", help="why (kept in the record)")
+        p.set_defaults(decision=decision)
+
+    versions = subparsers.add_parser(
+        "versions", help="registered model versions: list, get, compare"
+    )
+    v_sub = versions.add_subparsers(dest="versions_command", required=True, metavar="ACTION")
+    p = leaf(v_sub, "list", "the versions of a model family", _versions_list)
+    p.add_argument("family", metavar="FAMILY")
+    p = leaf(v_sub, "get", "one version: model, lineage, metrics", _versions_get)
+    p.add_argument("family", metavar="FAMILY")
+    p.add_argument("version", type=int, metavar="N")
+    p = leaf(v_sub, "compare", "two versions side by side", _versions_compare)
+    p.add_argument("family", metavar="FAMILY")
+    p.add_argument("a", type=int, metavar="A")
+    p.add_argument("b", type=int, metavar="B")
+
+    aliases = subparsers.add_parser(
+        "aliases", help="model aliases (prod, staging...): get, history"
+    )
+    al_sub = aliases.add_subparsers(dest="aliases_command", required=True, metavar="ACTION")
+    p = leaf(al_sub, "get", "the version an alias points at", _aliases_get)
+    p.add_argument("family", metavar="FAMILY")
+    p.add_argument("alias", metavar="ALIAS")
+    p = leaf(al_sub, "history", "every change of an alias", _aliases_history)
+    p.add_argument("family", metavar="FAMILY")
+    p.add_argument("alias", metavar="ALIAS")
+
+    p = leaf(subparsers, "promote", "point an alias at a version", _promote)
+    p.add_argument("family", metavar="FAMILY")
+    p.add_argument("alias", metavar="ALIAS")
+    p.add_argument("version", type=int, metavar="VERSION")
+    p.add_argument("--reason", required=True, metavar="R", help="why (kept in the history)")
+    p = leaf(subparsers, "rollback", "point an alias back at its previous version", _rollback)
+    p.add_argument("family", metavar="FAMILY")
+    p.add_argument("alias", metavar="ALIAS")
+    p.add_argument("--reason", required=True, metavar="R", help="why (kept in the history)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Resolve the API, call it, print the answer (table or ``--json``)."""
+    from bedrock_tuner.client.api import BedrockTunerApi
+    from bedrock_tuner.client.http import ApiClient
+    from bedrock_tuner.client.stack import resolve_endpoint
+
+    endpoint = resolve_endpoint(
+        api_url=args.api_url, stack=args.stack, local=args.local, region=args.region
+    )
+    api = BedrockTunerApi(ApiClient(endpoint.url, endpoint.region, endpoint.credentials))
+    handler: Handler = args.stack_handler
+    doc, text = handler(api, args)
+    if args.json:
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- reading answers
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def get(obj: Any, *names: str) -> Any:
+    """The first present field of ``names`` (snake_case; camelCase is tried too)."""
+    if not isinstance(obj, dict):
+        return None
+    for name in names:
+        for key in (name, _camel(name)):
+            if obj.get(key) is not None:
+                return obj[key]
+    return None
+
+
+def items(doc: Any, *keys: str) -> list[Any]:
+    """The list in an answer: the answer itself, or its ``keys``/``items`` list."""
+    if isinstance(doc, list):
+        return doc
+    found = get(doc, *keys, "items", "data", "results")
+    if isinstance(found, list):
+        return found
+    if isinstance(doc, dict):
+        lists = [value for value in doc.values() if isinstance(value, list)]
+        if len(lists) == 1:
+            return lists[0]
+    return []
+
+
+def flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """``{"a": {"b": 1}, "c": [1, 2]}`` → ``[("a.b", 1), ("c", [1, 2])]``."""
+    if not isinstance(obj, dict):
+        return [(prefix or "value", obj)]
+    pairs: list[tuple[str, Any]] = []
+    for key, value in obj.items():
+        label = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            pairs.extend(flatten(value, label) if value else [(label, None)])
+        elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+            pairs.append((label, f"[{len(value)} items]"))
+        else:
+            pairs.append((label, value))
+    return pairs
+
+
+def _dataset(run: Any) -> Any:
+    dataset = get(run, "dataset")
+    if isinstance(dataset, dict):
+        uri = get(dataset, "uri", "s3_uri")
+        if uri:
+            return uri
+        bucket, key = get(dataset, "bucket"), get(dataset, "key")
+        return f"s3://{bucket}/{key}" if bucket and key else None
+    return dataset or get(run, "s3_uri", "dataset_uri")
+
+
+def _error_text(error: Any) -> Any:
+    if isinstance(error, dict):
+        code = get(error, "code", "error", "error_type")
+        message = get(error, "message", "detail", "cause")
+        return ": ".join(str(part) for part in (code, message) if part) or None
+    return error
+
+
+def _usd(value: Any) -> str:
+    return f"${value:,.2f}" if isinstance(value, int | float) else cell(value)
+
+
+def _none_text(rows: Iterable[Any], what: str) -> str | None:
+    return None if list(rows) else f"no {what}\n"
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def _runs_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.list_runs(pipeline=args.pipeline, status=args.status)
+    runs = items(doc, "runs")
+    rows = [
+        (
+            get(r, "run_id", "id"),
+            get(r, "pipeline"),
+            get(r, "status"),
+            get(r, "created_at", "started_at"),
+            get(r, "updated_at"),
+            _usd(get(r, "cost_usd", "estimated_cost_usd")),
+            get(r, "version"),
+        )
+        for r in runs
+    ]
+    headers = ("RUN ID", "PIPELINE", "STATUS", "CREATED", "UPDATED", "COST", "VERSION")
+    return doc, _none_text(rows, "runs") or render_table(headers, rows)
+
+
+def _run_text(run: Any) -> str:
+    family, version = get(run, "family"), get(run, "version")
+    pairs = [
+        ("run", get(run, "run_id", "id")),
+        ("pipeline", get(run, "pipeline")),
+        ("status", get(run, "status")),
+        ("dataset", _dataset(run)),
+        ("created", get(run, "created_at", "started_at")),
+        ("updated", get(run, "updated_at")),
+        ("cost", _usd(get(run, "cost_usd", "estimated_cost_usd"))),
+        ("version", f"{family} v{version}" if family and version is not None else version),
+        ("job", get(run, "job_arn")),
+        ("execution", get(run, "execution_arn")),
+        ("error", _error_text(get(run, "error"))),
+    ]
+    return render_pairs([(label, value) for label, value in pairs if value not in (None, "-")])
+
+
+def _timeline_rows(entries: Any) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        rows.append(
+            (
+                get(entry, "entered_at", "at", "timestamp"),
+                get(entry, "exited_at"),
+                get(entry, "name", "step"),
+                get(entry, "status"),
+                get(entry, "detail"),
+            )
+        )
+        stages = get(entry, "stages")
+        for stage in stages if isinstance(stages, list) else []:
+            rows.append(
+                (
+                    get(stage, "started_at"),
+                    get(stage, "updated_at"),
+                    f"  - {cell(get(stage, 'name'))}",
+                    get(stage, "status"),
+                    None,
+                )
+            )
+    return rows
+
+
+def _runs_get(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.get_run(args.run_id)
+    run = get(doc, "run") if isinstance(get(doc, "run"), dict) else doc
+    rows = _timeline_rows(get(doc, "timeline") or get(run, "timeline", "steps"))
+    text = _run_text(run) + "\ntimeline:\n"
+    headers = ("STARTED", "ENDED", "STEP", "STATUS", "DETAIL")
+    text += render_table(headers, rows) if rows else "  (nothing yet)\n"
+    return doc, text
+
+
+def _runs_start(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.start_run(args.pipeline, args.s3_uri)
+    run_id = get(doc, "run_id", "id")
+    status = get(doc, "status")
+    verb = {"started": "started run", "duplicate": "a run exists already:"}.get(
+        str(status), f"{cell(status)}:"
+    )
+    text = f"{verb} {cell(run_id)} ({args.pipeline}, {args.s3_uri})\n"
+    reason = get(doc, "reason")
+    if reason:
+        text += f"  {reason}\n"
+    if run_id:
+        text += f"follow it: bedrock-tuner runs get {run_id}\n"
+    return doc, text
+
+
+def _runs_stop(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.stop_run(args.run_id, args.reason)
+    stopped = [
+        what
+        for what, key in (("Bedrock job", "job_stopped"), ("workflow", "execution_stopped"))
+        if get(doc, key)
+    ]
+    status = get(doc, "status")
+    text = f"stopping run {args.run_id}"
+    if stopped:
+        text += ": stopped the " + " and the ".join(stopped)
+    elif status:
+        text += f": {status}"
+    return doc, text + "\n"
+
+
+# --------------------------------------------------------------------------- approvals
+
+
+def _approvals_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.list_approvals()
+    pending = items(doc, "approvals", "pending")
+    rows = [
+        (
+            get(a, "run_id", "id"),
+            get(a, "pipeline"),
+            _usd(get(a, "estimated_cost_usd", "cost_usd")),
+            get(a, "requested_at", "created_at"),
+            get(a, "expires_at", "timeout_at"),
+            get(a, "reason"),
+        )
+        for a in pending
+    ]
+    headers = ("RUN ID", "PIPELINE", "COST", "REQUESTED", "EXPIRES", "WHY")
+    return doc, _none_text(rows, "runs waiting for approval") or render_table(headers, rows)
+
+
+def _decide(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.decide(args.run_id, args.decision, args.reason)
+    verb = "approved" if args.decision == "approve" else "rejected"
+    status = get(doc, "status")
+    return doc, f"{verb} run {args.run_id}" + (f" (status: {status})" if status else "") + "\n"
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def _versions_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.list_versions(args.family)
+    versions = items(doc, "versions")
+    rows = [
+        (
+            get(v, "version"),
+            get(v, "base_model"),
+            get(v, "customization_type"),
+            get(v, "run_id"),
+            get(v, "registered_at", "created_at"),
+            _usd(get(v, "cost_usd")),
+            get(v, "aliases"),
+        )
+        for v in versions
+    ]
+    headers = ("VERSION", "BASE MODEL", "TYPE", "RUN", "REGISTERED", "COST", "ALIASES")
+    return doc, _none_text(rows, f"versions of {args.family}") or render_table(headers, rows)
+
+
+def _versions_get(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.get_version(args.family, args.version)
+    version = get(doc, "version") if isinstance(get(doc, "version"), dict) else doc
+    return doc, render_pairs(flatten(version))
+
+
+def _side(doc: Any, *names: str) -> Any:
+    value = get(doc, *names)
+    return value if isinstance(value, dict) else None
+
+
+def _versions_compare(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.compare_versions(args.family, args.a, args.b)
+    diffs = get(doc, "differences", "diff", "changes")
+    head_a, head_b = f"v{args.a}", f"v{args.b}"
+    if isinstance(diffs, list):
+        rows = [
+            (
+                get(d, "field", "path", "name"),
+                get(d, "a", "left", "from"),
+                get(d, "b", "right", "to"),
+            )
+            for d in diffs
+        ]
+        text = render_table(("FIELD", head_a, head_b), rows) if rows else "no differences\n"
+        return doc, text
+    left = _side(doc, "a", "left", "from") or _side(doc, str(args.a))
+    right = _side(doc, "b", "right", "to") or _side(doc, str(args.b))
+    if left is None or right is None:
+        return doc, render_pairs(flatten(doc))
+    a_values, b_values = dict(flatten(left)), dict(flatten(right))
+    fields = list(dict.fromkeys([*a_values, *b_values]))
+    side_rows: list[tuple[Any, ...]] = [
+        (
+            "*" if cell(a_values.get(f)) != cell(b_values.get(f)) else " ",
+            f,
+            a_values.get(f),
+            b_values.get(f),
+        )
+        for f in fields
+    ]
+    side_rows.sort(key=lambda row: str(row[0]) != "*")  # differences first
+    return doc, render_table(("", "FIELD", head_a, head_b), side_rows) + "(* differs)\n"
+
+
+# --------------------------------------------------------------------------- aliases
+
+
+def _aliases_get(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.get_alias(args.family, args.alias)
+    return doc, render_pairs(flatten(doc))
+
+
+def _aliases_history(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.alias_history(args.family, args.alias)
+    changes = items(doc, "history", "changes", "events")
+    rows = [
+        (
+            get(c, "at", "changed_at", "updated_at", "timestamp"),
+            get(c, "action", "kind"),
+            get(c, "previous_version", "from_version", "previous"),
+            get(c, "version", "to_version"),
+            get(c, "by", "changed_by", "actor"),
+            get(c, "reason"),
+        )
+        for c in changes
+    ]
+    headers = ("AT", "ACTION", "FROM", "TO", "BY", "REASON")
+    empty = _none_text(rows, f"changes of {args.family}/{args.alias}")
+    return doc, empty or render_table(headers, rows)
+
+
+def _moved(doc: Any, args: argparse.Namespace, verb: str, version: Any) -> str:
+    previous = get(doc, "previous_version", "from_version", "previous")
+    now = get(doc, "version", "to_version")
+    now = now if now is not None and not isinstance(now, dict) else version
+    text = f"{verb}: {args.family}/{args.alias} -> version {cell(now)}"
+    if previous is not None and not isinstance(previous, dict):
+        text += f" (was {previous})"
+    return text + "\n"
+
+
+def _promote(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.set_alias(args.family, args.alias, args.version, args.reason)
+    return doc, _moved(doc, args, "promoted", args.version)
+
+
+def _rollback(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.rollback_alias(args.family, args.alias, args.reason)
+    return doc, _moved(doc, args, "rolled back", None)
+
+
+__all__ = ["COMMANDS", "add_parsers", "flatten", "get", "items", "run"]

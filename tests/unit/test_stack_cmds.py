@@ -1,0 +1,330 @@
+"""``bedrock-tuner runs|approvals|versions|aliases|promote|rollback`` against a fake API:
+tables for people, ``--json`` for scripts, problem+json errors as ``error [CODE]`` + ``fix:``."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bedrock_tuner.cli.main import main
+from bedrock_tuner.cli.table import render_table
+from fake_api import FakeApi, problem
+
+RUN = {
+    "runId": "support-bot-20260101-abc",
+    "pipeline": "support-bot",
+    "dataset": {"bucket": "data", "key": "datasets/support-bot/train.jsonl", "etag": "e"},
+    "status": "TRAINING",
+    "createdAt": "2026-01-01T10:00:00Z",
+    "updatedAt": "2026-01-01T10:05:00Z",
+    "costUsd": 12.5,
+    "jobArn": "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/x",
+    "somethingNew": {"the": "client ignores it"},
+}
+TIMELINE = [
+    {
+        "name": "Validate dataset",
+        "kind": "state",
+        "status": "done",
+        "enteredAt": "2026-01-01T10:00:01Z",
+        "exitedAt": "2026-01-01T10:00:04Z",
+        "stages": [],
+    },
+    {
+        "name": "Wait for the job",
+        "kind": "state",
+        "status": "running",
+        "enteredAt": "2026-01-01T10:01:00Z",
+        "detail": "arn:job",
+        "stages": [
+            {"name": "training", "status": "InProgress", "startedAt": "2026-01-01T10:02:00Z"}
+        ],
+    },
+]
+VERSION = {
+    "family": "support-bot",
+    "version": 2,
+    "modelArn": "arn:aws:bedrock:us-east-1:123456789012:custom-model/v2",
+    "baseModel": "amazon.nova-micro-v1:0",
+    "customizationType": "FINE_TUNING",
+    "runId": "support-bot-20260101-abc",
+    "registeredAt": "2026-01-02T00:00:00Z",
+    "costUsd": 12.5,
+    "dataset": {"uri": "s3://data/datasets/support-bot/train.jsonl", "records": 1200},
+    "metrics": {"trainingLoss": 0.42},
+}
+
+# argv, method, path, answer, what the table shows
+CASES: list[tuple[list[str], str, str, Any, list[str]]] = [
+    (
+        ["runs", "list", "--pipeline", "support-bot", "--status", "TRAINING"],
+        "GET",
+        "/runs",
+        [RUN],
+        ["RUN ID", "STATUS", "support-bot-20260101-abc", "TRAINING", "$12.50"],
+    ),
+    (
+        ["runs", "get", "support-bot-20260101-abc"],
+        "GET",
+        "/runs/support-bot-20260101-abc",
+        {**RUN, "job": None, "timeline": TIMELINE},
+        [
+            "s3://data/datasets/support-bot/train.jsonl",
+            "timeline:",
+            "STEP",
+            "Validate dataset",
+            "Wait for the job",
+            "- training",
+            "InProgress",
+        ],
+    ),
+    (
+        ["runs", "start", "support-bot", "s3://data/datasets/support-bot/train.jsonl"],
+        "POST",
+        "/runs",
+        {"status": "started", "reason": "new dataset", "runId": "r-2", "pipeline": "support-bot"},
+        ["started run r-2", "bedrock-tuner runs get r-2"],
+    ),
+    (
+        ["runs", "stop", "r-2", "--reason", "wrong data"],
+        "POST",
+        "/runs/r-2/stop",
+        {"runId": "r-2", "jobStopped": True, "executionStopped": False, "by": "me"},
+        ["stopping run r-2: stopped the Bedrock job"],
+    ),
+    (
+        ["approvals", "list"],
+        "GET",
+        "/approvals",
+        [
+            {
+                "runId": "r-3",
+                "pipeline": "support-bot",
+                "status": "PENDING",
+                "costUsd": 80.0,
+                "requestedAt": "2026-01-01T11:00:00Z",
+            }
+        ],
+        ["RUN ID", "COST", "r-3", "$80.00"],
+    ),
+    (
+        ["approvals", "approve", "r-3", "--reason", "budgeted"],
+        "POST",
+        "/approvals/r-3",
+        {"runId": "r-3", "status": "APPROVED"},
+        ["approved run r-3 (status: APPROVED)"],
+    ),
+    (
+        ["approvals", "reject", "r-3", "--reason", "too dear"],
+        "POST",
+        "/approvals/r-3",
+        {"runId": "r-3", "status": "REJECTED"},
+        ["rejected run r-3"],
+    ),
+    (
+        ["versions", "list", "support-bot"],
+        "GET",
+        "/models/support-bot/versions",
+        {
+            "family": "support-bot",
+            "versions": [VERSION, {**VERSION, "version": 1, "aliases": ["prod"]}],
+        },
+        ["VERSION", "BASE MODEL", "amazon.nova-micro-v1:0", "prod"],
+    ),
+    (
+        ["versions", "get", "support-bot", "2"],
+        "GET",
+        "/models/support-bot/versions/2",
+        VERSION,
+        ["modelArn", "dataset.records", "1200", "metrics.trainingLoss"],
+    ),
+    (
+        ["versions", "compare", "support-bot", "1", "2"],
+        "GET",
+        "/models/support-bot/compare",
+        {"a": {**VERSION, "version": 1, "costUsd": 10.0}, "b": VERSION},
+        ["FIELD", "v1", "v2", "*  costUsd", "(* differs)"],
+    ),
+    (
+        ["aliases", "get", "support-bot", "prod"],
+        "GET",
+        "/models/support-bot/aliases/prod",
+        {"family": "support-bot", "alias": "prod", "version": 1, "modelArn": "arn:v1"},
+        ["alias", "prod", "arn:v1"],
+    ),
+    (
+        ["aliases", "history", "support-bot", "prod"],
+        "GET",
+        "/models/support-bot/aliases/prod/history",
+        {
+            "items": [
+                {
+                    "at": "2026-01-03T00:00:00Z",
+                    "action": "promote",
+                    "previousVersion": 1,
+                    "version": 2,
+                    "by": "ana",
+                    "reason": "better",
+                }
+            ]
+        },
+        ["AT", "FROM", "TO", "promote", "ana", "better"],
+    ),
+    (
+        ["promote", "support-bot", "prod", "2", "--reason", "better loss"],
+        "PUT",
+        "/models/support-bot/aliases/prod",
+        {"alias": "prod", "version": 2, "previousVersion": 1},
+        ["promoted: support-bot/prod -> version 2 (was 1)"],
+    ),
+    (
+        ["rollback", "support-bot", "prod", "--reason", "regression"],
+        "POST",
+        "/models/support-bot/aliases/prod/rollback",
+        {"alias": "prod", "version": 1, "previousVersion": 2},
+        ["rolled back: support-bot/prod -> version 1 (was 2)"],
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "BEDROCK_TUNER_API_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE000000000000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("BEDROCK_TUNER_LOCAL_STATE", str(tmp_path / "local.json"))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeApi]:
+    with FakeApi() as api:
+        yield api
+
+
+@pytest.mark.parametrize(
+    ("argv", "method", "path", "answer", "shown"),
+    CASES,
+    ids=[" ".join(case[0][:2]) for case in CASES],
+)
+def test_table_and_json(
+    fake: FakeApi,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    method: str,
+    path: str,
+    answer: Any,
+    shown: list[str],
+) -> None:
+    fake.route(method, path, answer)
+    assert main([*argv, "--api-url", fake.url]) == 0
+    out = capsys.readouterr().out
+    for text in shown:
+        assert text in out, f"{text!r} not in:\n{out}"
+    sent = fake.requests[-1]
+    assert (sent.method, sent.path) == (method, "/v1" + path)
+    assert "/execute-api/aws4_request" in sent.headers["Authorization"]
+
+    assert main([*argv, "--api-url", fake.url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == answer
+
+
+def test_request_bodies_and_queries(fake: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.route("GET", "/runs", [])
+    fake.route("POST", "/approvals/r-3", {})
+    fake.route("PUT", "/models/f/aliases/prod", {})
+    fake.route("POST", "/models/f/aliases/prod/rollback", {})
+    fake.route("POST", "/runs", {})
+    url = ["--api-url", fake.url]
+    main(["runs", "list", "--status", "FAILED", *url])
+    assert fake.requests[-1].query == {"status": ["FAILED"]}
+    main(["approvals", "reject", "r-3", "--reason", "too dear", *url])
+    assert fake.requests[-1].body == {"decision": "reject", "reason": "too dear"}
+    main(["promote", "f", "prod", "4", "--reason", "r", *url])
+    assert fake.requests[-1].body == {"version": 4, "reason": "r"}
+    main(["rollback", "f", "prod", "--reason", "bad", *url])
+    assert fake.requests[-1].body == {"reason": "bad"}
+    main(["runs", "start", "bot", "s3://b/datasets/bot/a.jsonl", *url])
+    assert fake.requests[-1].body == {
+        "datasetUri": "s3://b/datasets/bot/a.jsonl",
+        "pipeline": "bot",
+    }
+    assert "no runs" in capsys.readouterr().out
+
+
+def test_problem_is_exit_2_with_code_and_fix(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.route(
+        "GET",
+        "/runs/nope",
+        problem(404, "BT_RUN_NOT_FOUND", "no run nope", "List the runs: bedrock-tuner runs list"),
+        status=404,
+    )
+    assert main(["runs", "get", "nope", "--api-url", fake.url]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "error [BT_RUN_NOT_FOUND]: no run nope" in captured.err
+    assert "fix: List the runs: bedrock-tuner runs list" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_conflict_on_promote(fake: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.route(
+        "PUT",
+        "/models/f/aliases/prod",
+        problem(409, "BT_CONFLICT", "prod already points at 2", "Pick another version"),
+        status=409,
+    )
+    assert (
+        main(["promote", "f", "prod", "2", "--reason", "x", "--api-url", fake.url, "--json"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "error [BT_CONFLICT]" in err and "fix: Pick another version" in err
+
+
+def test_unreachable_api(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["approvals", "list", "--api-url", f"http://127.0.0.1:{port}/v1"]) == 2
+    err = capsys.readouterr().err
+    assert "error [BT_API_UNREACHABLE]" in err and "fix:" in err
+
+
+def test_local_without_local_up(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["runs", "list", "--local"]) == 2
+    err = capsys.readouterr().err
+    assert "error [BT_STACK]" in err and "bedrock-tuner local up" in err
+
+
+def test_local_uses_the_state_file(
+    fake: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "local.json").write_text(json.dumps({"api_url": fake.url, "region": "us-east-1"}))
+    fake.route("GET", "/approvals", [])
+    assert main(["approvals", "list", "--local"]) == 0
+    assert "no runs waiting for approval" in capsys.readouterr().out
+
+
+def test_target_flags_are_exclusive_and_reason_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["runs", "list", "--local", "--api-url", "http://x"])
+    assert caught.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["promote", "f", "prod", "2"])
+    assert "--reason" in capsys.readouterr().err
+
+
+def test_table_renderer_aligns_columns() -> None:
+    text = render_table(("A", "LONGER"), [("xxxx", None), ("y", 1.5)])
+    assert text.splitlines() == ["A     LONGER", "xxxx  -", "y     1.5"]
