@@ -147,8 +147,27 @@ CASES: list[tuple[list[str], str, str, Any, list[str]]] = [
         ["versions", "compare", "support-bot", "1", "2"],
         "GET",
         "/models/support-bot/compare",
-        {"a": {**VERSION, "version": 1, "costUsd": 10.0}, "b": VERSION},
-        ["FIELD", "v1", "v2", "*  costUsd", "(* differs)"],
+        {
+            "family": "support-bot",
+            "a": 1,
+            "b": 2,
+            "metrics": {"validationLoss": {"a": 0.5, "b": 0.42, "delta": -0.08}},
+            "dataset": {"records": {"a": 1000, "b": 1200, "delta": 200}},
+            "hyperparameters": {},
+            "model": {},
+            "better": 2,
+            "newField": "ignored",
+        },
+        [
+            "FIELD",
+            "v1",
+            "v2",
+            "DELTA",
+            "metrics.validationLoss",
+            "0.42",
+            "dataset.records",
+            "better (lower validation loss): v2",
+        ],
     ),
     (
         ["aliases", "get", "support-bot", "prod"],
@@ -323,6 +342,15 @@ def test_target_flags_are_exclusive_and_reason_required(capsys: pytest.CaptureFi
     with pytest.raises(SystemExit):
         main(["promote", "f", "prod", "2"])
     assert "--reason" in capsys.readouterr().err
+
+
+def test_compare_of_two_version_documents(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.route("GET", "/models/f/compare", {"a": {"x": 1, "y": "same"}, "b": {"x": 2, "y": "same"}})
+    assert main(["versions", "compare", "f", "1", "2", "--api-url", fake.url]) == 0
+    out = capsys.readouterr().out
+    assert "x" in out and "same" not in out
 
 
 def test_table_renderer_aligns_columns() -> None:

@@ -394,38 +394,60 @@ def _side(doc: Any, *names: str) -> Any:
     return value if isinstance(value, dict) else None
 
 
+def _values(doc: Any) -> list[Any]:
+    return list(doc.values()) if isinstance(doc, dict) else []
+
+
+def _is_diff(value: Any) -> bool:
+    return isinstance(value, dict) and ("a" in value or "b" in value)
+
+
+def _section_rows(doc: Any) -> list[tuple[Any, ...]]:
+    """``{"metrics": {"loss": {"a": 1, "b": 2, "delta": 1}}}`` → ``("metrics.loss", 1, 2, 1)``."""
+    rows: list[tuple[Any, ...]] = []
+    for name, section in doc.items() if isinstance(doc, dict) else ():
+        if isinstance(section, dict) and section and all(map(_is_diff, section.values())):
+            rows.extend(
+                (f"{name}.{field}", get(diff, "a"), get(diff, "b"), get(diff, "delta"))
+                for field, diff in section.items()
+            )
+    return rows
+
+
 def _versions_compare(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
     doc = api.compare_versions(args.family, args.a, args.b)
-    diffs = get(doc, "differences", "diff", "changes")
     head_a, head_b = f"v{args.a}", f"v{args.b}"
+    diffs = get(doc, "differences", "diff", "changes")
     if isinstance(diffs, list):
-        rows = [
+        rows: list[tuple[Any, ...]] = [
             (
                 get(d, "field", "path", "name"),
                 get(d, "a", "left", "from"),
                 get(d, "b", "right", "to"),
+                get(d, "delta"),
             )
             for d in diffs
         ]
-        text = render_table(("FIELD", head_a, head_b), rows) if rows else "no differences\n"
-        return doc, text
-    left = _side(doc, "a", "left", "from") or _side(doc, str(args.a))
-    right = _side(doc, "b", "right", "to") or _side(doc, str(args.b))
-    if left is None or right is None:
-        return doc, render_pairs(flatten(doc))
-    a_values, b_values = dict(flatten(left)), dict(flatten(right))
-    fields = list(dict.fromkeys([*a_values, *b_values]))
-    side_rows: list[tuple[Any, ...]] = [
-        (
-            "*" if cell(a_values.get(f)) != cell(b_values.get(f)) else " ",
-            f,
-            a_values.get(f),
-            b_values.get(f),
-        )
-        for f in fields
-    ]
-    side_rows.sort(key=lambda row: str(row[0]) != "*")  # differences first
-    return doc, render_table(("", "FIELD", head_a, head_b), side_rows) + "(* differs)\n"
+    else:
+        rows = _section_rows(doc)
+    left = _side(doc, "a", "left", "from")
+    right = _side(doc, "b", "right", "to")
+    if not rows and left is not None and right is not None:
+        a_values, b_values = dict(flatten(left)), dict(flatten(right))
+        fields = list(dict.fromkeys([*a_values, *b_values]))
+        rows = [
+            (f, a_values.get(f), b_values.get(f), None)
+            for f in fields
+            if cell(a_values.get(f)) != cell(b_values.get(f))
+        ]
+    unknown = not isinstance(diffs, list) and (left is None or right is None)
+    if not rows and unknown and not any(isinstance(v, dict) for v in _values(doc)):
+        return doc, render_pairs(flatten(doc))  # a shape this client does not know
+    text = render_table(("FIELD", head_a, head_b, "DELTA"), rows) if rows else "no differences\n"
+    better = get(doc, "better")
+    if better is not None and not isinstance(better, dict):
+        text += f"better (lower validation loss): v{better}\n"
+    return doc, text
 
 
 # --------------------------------------------------------------------------- aliases
@@ -446,11 +468,12 @@ def _aliases_history(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[An
             get(c, "previous_version", "from_version", "previous"),
             get(c, "version", "to_version"),
             get(c, "by", "changed_by", "actor"),
+            get(c, "status"),
             get(c, "reason"),
         )
         for c in changes
     ]
-    headers = ("AT", "ACTION", "FROM", "TO", "BY", "REASON")
+    headers = ("AT", "ACTION", "FROM", "TO", "BY", "STATUS", "REASON")
     empty = _none_text(rows, f"changes of {args.family}/{args.alias}")
     return doc, empty or render_table(headers, rows)
 
