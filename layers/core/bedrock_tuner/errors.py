@@ -134,3 +134,18 @@ class NotificationDeliveryError(BedrockTunerError):
     """A notification could not be delivered and retrying will not help (e.g. HTTP 4xx)."""
 
     code = "BT_DELIVERY"
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+class ModelNotFoundError(BedrockTunerError):
+    """No such model family, version or alias target."""
+
+    code = "BT_MODEL_NOT_FOUND"
+
+
+class PromotionError(BedrockTunerError):
+    """A promotion or rollback failed (compensated unless the message says otherwise)."""
+
+    code = "BT_PROMOTION"

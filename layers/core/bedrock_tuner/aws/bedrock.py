@@ -1,4 +1,4 @@
-"""Bedrock adapter: start, describe and stop model customization jobs.
+"""Bedrock adapter: model customization jobs and custom model deployments.
 
 ``CreateModelCustomizationJob`` errors become domain errors the workflow matches:
 throttling and quotas (``ThrottlingException``, ``ServiceQuotaExceededException``,
@@ -9,6 +9,10 @@ only a few jobs at once, so the pipeline waits rather than fails); 5xx
 :class:`JobStartError` with Bedrock's message. A ``ConflictException`` (or moto's
 ``ResourceInUseException``) for a job created earlier with the same ``clientRequestToken``
 is not an error: the existing job is returned.
+
+Custom model deployments (on-demand inference): ``UpdateCustomModelDeployment`` swaps the
+model behind a deployment ARN (promotion, rollback); ``GetCustomModelDeployment`` reads its
+``status`` and ``updateDetails.updateStatus``. Refusals become :class:`PromotionError`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 from bedrock_tuner.aws.clients import client as default_client
 from bedrock_tuner.aws.codes import error_code, error_message, http_status, retryable_error
-from bedrock_tuner.errors import JobStartError, TransientError
+from bedrock_tuner.errors import JobStartError, PromotionError, TransientError
 from bedrock_tuner.observability import logger
 
 __all__ = ["BedrockJobs"]
@@ -138,3 +142,45 @@ class BedrockJobs:
             if retry is not None:
                 raise retry from exc
             raise JobStartError(f"cannot stop job {identifier}: {error_message(exc)}") from exc
+
+    # -- custom model deployments ---------------------------------------------------------
+    def update_custom_model_deployment(self, deployment_arn: str, model_arn: str) -> str:
+        """Serve ``model_arn`` behind ``deployment_arn``; returns the deployment ARN.
+
+        Raises
+        ------
+        ThrottlingError, TransientError
+            Retry later.
+        PromotionError
+            Bedrock refused (unknown deployment or model, access, a pending update).
+        """
+        try:
+            response = self._bedrock.update_custom_model_deployment(
+                customModelDeploymentIdentifier=deployment_arn, modelArn=model_arn
+            )
+        except Exception as exc:
+            retry = retryable_error(exc, "UpdateCustomModelDeployment")
+            if retry is not None:
+                raise retry from exc
+            raise PromotionError(
+                f"Bedrock refused to update deployment {deployment_arn} to {model_arn}: "
+                f"{error_code(exc)}: {error_message(exc)}",
+                fix="check the deployment exists and is Active, that the model is supported "
+                "for on-demand deployment, and bedrock:UpdateCustomModelDeployment permissions",
+            ) from exc
+        return str(response.get("customModelDeploymentArn") or deployment_arn)
+
+    def get_custom_model_deployment(self, deployment_arn: str) -> dict[str, Any] | None:
+        """``GetCustomModelDeployment`` (timestamps as ISO strings), ``None`` if unknown."""
+        try:
+            response = self._bedrock.get_custom_model_deployment(
+                customModelDeploymentIdentifier=deployment_arn
+            )
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            retry = retryable_error(exc, "GetCustomModelDeployment")
+            raise (retry or TransientError(f"GetCustomModelDeployment: {exc}")) from exc
+        response.pop("ResponseMetadata", None)
+        result: dict[str, Any] = _iso(response)
+        return result

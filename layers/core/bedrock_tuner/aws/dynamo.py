@@ -746,3 +746,183 @@ class DynamoStateStore:
             f"could not allocate a version of {family} for {job_arn} after "
             f"{VERSION_ATTEMPTS} attempts (other registrations kept winning); retry later"
         )
+
+    # -- families, aliases, alias history ----------------------------------------------------
+    # docs/registry.md: ``FAMILIES/FAMILY#<family>`` (the family and its deployment),
+    # ``MODEL#<family>/ALIAS#<alias>`` (target, revision, lease) and
+    # ``MODEL#<family>/ALIAS#<alias>#<revision:08d>`` (one history item per change).
+    @staticmethod
+    def _alias_key(family: str, alias: str) -> dict[str, Any]:
+        return _item({"PK": f"MODEL#{family}", "SK": f"ALIAS#{alias}"})
+
+    def put_family(self, family: str, *, at: str, deployment_arn: str | None = None) -> None:
+        """Create or touch the family item; set its deployment when given ("" removes it)."""
+        sets = ["#family = :family", "updatedAt = :at", "createdAt = if_not_exists(createdAt, :at)"]
+        values: dict[str, Any] = {":family": family, ":at": at}
+        expression = ""
+        if deployment_arn:
+            sets.append("deploymentArn = :deployment")
+            values[":deployment"] = deployment_arn
+        elif deployment_arn == "":
+            expression = " REMOVE deploymentArn"
+        self._call(
+            "update_item",
+            Key=_item({"PK": "FAMILIES", "SK": f"FAMILY#{family}"}),
+            UpdateExpression="SET " + ", ".join(sets) + expression,
+            ExpressionAttributeNames={"#family": "family"},
+            ExpressionAttributeValues={k: _attr(v) for k, v in values.items()},
+        )
+
+    def get_family(self, family: str) -> dict[str, Any] | None:
+        return self._get("FAMILIES", f"FAMILY#{family}")
+
+    def list_family_items(self) -> list[dict[str, Any]]:
+        """Every ``FAMILIES/FAMILY#<family>`` item (family, deployment), by name."""
+        return list(self._query(None, "PK", "FAMILIES", sk_name="SK", sk_prefix="FAMILY#"))
+
+    def get_alias(self, family: str, alias: str) -> dict[str, Any] | None:
+        return self._get(f"MODEL#{family}", f"ALIAS#{alias}")
+
+    def acquire_alias_lease(
+        self, family: str, alias: str, *, lease_id: str, now: int, expires: int
+    ) -> dict[str, Any]:
+        """Take the alias's promotion lease (none held, or the holder's expired).
+
+        Returns the alias item with the lease. Raises :class:`ConflictError` when another
+        promotion holds a live lease.
+        """
+        try:
+            response = self._call(
+                "update_item",
+                Key=self._alias_key(family, alias),
+                UpdateExpression="SET #family = :family, #alias = :alias, leaseId = :lease, "
+                "leaseExpiresAt = :expires",
+                ConditionExpression="attribute_not_exists(leaseId) OR leaseExpiresAt < :now",
+                ExpressionAttributeNames={"#family": "family", "#alias": "alias"},
+                ExpressionAttributeValues={
+                    k: _attr(v)
+                    for k, v in {
+                        ":family": family,
+                        ":alias": alias,
+                        ":lease": lease_id,
+                        ":expires": expires,
+                        ":now": now,
+                    }.items()
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if not self._failed_condition(exc):
+                raise
+            raise ConflictError(
+                f"promotion of {alias} in progress (family {family})",
+                fix="wait for it to finish (a stuck promotion's lease expires after 2 minutes) "
+                "and check `bedrock-tuner` alias history",
+            ) from exc
+        return _plain(response["Attributes"])
+
+    def release_alias_lease(self, family: str, alias: str, lease_id: str) -> bool:
+        """Drop the lease if ``lease_id`` still holds it; ``False`` if it did not."""
+        try:
+            self._call(
+                "update_item",
+                Key=self._alias_key(family, alias),
+                UpdateExpression="REMOVE leaseId, leaseExpiresAt",
+                ConditionExpression="leaseId = :lease",
+                ExpressionAttributeValues={":lease": _attr(lease_id)},
+            )
+        except Exception as exc:
+            if self._failed_condition(exc):
+                return False
+            raise
+        return True
+
+    def commit_alias(
+        self,
+        family: str,
+        alias: str,
+        *,
+        lease_id: str,
+        expected_revision: int,
+        fields: Mapping[str, Any],
+        history: Mapping[str, Any],
+    ) -> None:
+        """One transaction: the alias item gets ``fields`` and ``revision + 1`` and loses
+        its lease (condition: our lease, revision unchanged); the history item
+        ``ALIAS#<alias>#<revision+1:08d>`` is created.
+
+        Raises
+        ------
+        ConflictError
+            The lease was lost or the revision moved (another promotion won).
+        ThrottlingError, TransientError
+            Retry.
+        """
+        revision = expected_revision + 1
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {
+            ":lease": lease_id,
+            ":rev": revision,
+            ":expected": expected_revision,
+        }
+        sets = ["revision = :rev"]
+        removals = ["leaseId", "leaseExpiresAt"]
+        for index, (name, value) in enumerate(fields.items()):
+            names[f"#f{index}"] = name
+            if value is None:
+                removals.append(f"#f{index}")
+            else:
+                values[f":f{index}"] = value
+                sets.append(f"#f{index} = :f{index}")
+        condition = "leaseId = :lease AND " + (
+            "attribute_not_exists(revision)" if expected_revision == 0 else "revision = :expected"
+        )
+        if expected_revision == 0:
+            values.pop(":expected")
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": self._alias_key(family, alias),
+            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removals),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": {k: _attr(v) for k, v in values.items()},
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        record = {
+            "PK": f"MODEL#{family}",
+            "SK": f"ALIAS#{alias}#{revision:08d}",
+            **history,
+        }
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {"Update": update},
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": _item(record),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )
+        except Exception as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                raise ConflictError(
+                    f"alias {alias} of {family} changed during the promotion (lease lost)",
+                    fix="read the alias and its history, then promote again",
+                ) from exc
+            raise self._error("TransactWriteItems", exc) from exc
+
+    def put_alias_event(self, family: str, alias: str, key: str, record: Mapping[str, Any]) -> None:
+        """A history item outside the commit (a failed attempt): ``ALIAS#<alias>#<key>``."""
+        self._call(
+            "put_item",
+            Item=_item({"PK": f"MODEL#{family}", "SK": f"ALIAS#{alias}#{key}", **record}),
+        )
+
+    def alias_history(self, family: str, alias: str) -> list[dict[str, Any]]:
+        """Every change of the alias (and every failed attempt), oldest first."""
+        return list(
+            self._query(None, "PK", f"MODEL#{family}", sk_name="SK", sk_prefix=f"ALIAS#{alias}#")
+        )

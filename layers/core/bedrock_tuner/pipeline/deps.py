@@ -17,6 +17,7 @@ from bedrock_tuner.aws.s3 import S3Objects
 from bedrock_tuner.aws.secrets import SecretReader
 from bedrock_tuner.aws.sfn import StepFunctions
 from bedrock_tuner.aws.sns import SnsPublisher
+from bedrock_tuner.aws.ssm import SsmParameters
 from bedrock_tuner.pipeline.runs import iso, utc_now
 from bedrock_tuner.settings import Settings, get_settings
 
@@ -32,6 +33,7 @@ class Deps:
     sfn: StepFunctions = field(default_factory=StepFunctions)
     sns: SnsPublisher = field(default_factory=SnsPublisher)
     secrets: SecretReader = field(default_factory=SecretReader)
+    ssm: SsmParameters = field(default_factory=SsmParameters)
     clock: Callable[[], dt.datetime] = utc_now
 
     def now(self) -> str:

@@ -128,6 +128,14 @@ class VersionOutput(_Wire):
     version: int
     model_arn: str
     metrics: dict[str, Any] = Field(default_factory=dict)
+    # auto-promotion's outcome (``promotion: auto_if_better`` only; absent otherwise)
+    promotion: dict[str, Any] | None = None
+
+    def wire(self) -> dict[str, Any]:
+        data = super().wire()
+        if data.get("promotion") is None:
+            data.pop("promotion", None)
+        return data
 
 
 class WorkflowError(BaseModel):

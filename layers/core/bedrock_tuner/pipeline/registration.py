@@ -1,6 +1,9 @@
-"""The "Register model version" step: metrics from the job's output, version N, lineage."""
+"""The "Register model version" step: metrics from the job's output, version N, lineage,
+and — with ``promotion: auto_if_better`` — auto-promotion of the ``production`` alias."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from bedrock_tuner.catalog import (
     effective_hyperparameters,
@@ -8,12 +11,13 @@ from bedrock_tuner.catalog import (
     load_catalog,
     type_support,
 )
-from bedrock_tuner.errors import InvalidEventError
+from bedrock_tuner.errors import BedrockTunerError, InvalidEventError
 from bedrock_tuner.observability import count, logger
 from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.pipeline.payloads import ExecutionState, VersionOutput
 from bedrock_tuner.pipeline.runs import RunStatus, Step
 from bedrock_tuner.pipeline.spec import PipelineSpec
+from bedrock_tuner.registry.aliases import DEFAULT_ALIAS, AutoPromotion, maybe_auto_promote
 from bedrock_tuner.registry.metrics import (
     TRAINING_METRICS_FILE,
     VALIDATION_METRICS_FILE,
@@ -152,4 +156,44 @@ def register_version(state: ExecutionState, deps: Deps) -> VersionOutput:
     )
     if created:
         count("VersionRegistered")
-    return VersionOutput.model_validate(version.summary())
+    deps.store.put_family(family, at=registered_at)  # idempotent: list_families finds it
+    output = version.summary()
+    promotion = _auto_promote(deps, family, version, spec, run_id=state.run_id if run else None)
+    if promotion is not None:
+        output["promotion"] = promotion
+    return VersionOutput.model_validate(output)
+
+
+def _auto_promote(
+    deps: Deps, family: str, version: ModelVersion, spec: PipelineSpec, *, run_id: str | None
+) -> dict[str, Any] | None:
+    """``promotion: auto_if_better``: move ``production`` when the new version is better.
+
+    A failed promotion never fails the registration: it is logged, recorded in the run's
+    timeline and returned in the step output (``promotion``) with the error.
+    """
+    try:
+        result = maybe_auto_promote(deps, family, version, spec)
+    except Exception as exc:  # noqa: BLE001 - a promotion never fails the registration
+        logger.exception("auto-promotion failed", extra={"family": family})
+        message = exc.message if isinstance(exc, BedrockTunerError) else str(exc)
+        result = AutoPromotion(
+            alias=DEFAULT_ALIAS, status="failed", reason="promotion failed", error=message
+        )
+    if result is None:
+        return None
+    if run_id is not None:
+        try:
+            deps.store.update_run(
+                run_id,
+                step=Step(
+                    name="promote",
+                    status=result.status,
+                    at=deps.now(),
+                    detail=f"{result.alias}: {result.error or result.reason}",
+                ),
+            )
+        except BedrockTunerError:
+            logger.exception("could not record the promotion in the run", extra={"runId": run_id})
+    data: dict[str, Any] = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+    return data
