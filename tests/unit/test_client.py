@@ -269,3 +269,16 @@ def test_stack_output_lookup() -> None:
     with pytest.raises(StackError, match="no CloudFormation stack 'missing'") as caught:
         stack_api_url("missing", "us-east-1")
     assert caught.value.code == "BT_STACK" and "--stack" in (caught.value.fix or "")
+
+
+def test_local_state_round_trip(tmp_path: Path) -> None:
+    path = stack_mod.write_local_state("http://127.0.0.1:1234/v1", "eu-west-1")
+    assert path == tmp_path / "local.json"
+    assert stack_mod.read_local_state() == ("http://127.0.0.1:1234/v1", "eu-west-1")
+    stack_mod.clear_local_state()
+    stack_mod.clear_local_state()  # idempotent
+    with pytest.raises(StackError):
+        stack_mod.read_local_state()
+    path.write_text("{not json")
+    with pytest.raises(StackError, match="cannot read"):
+        stack_mod.read_local_state()
