@@ -14,6 +14,12 @@ event ``source=aws.bedrock``, ``detail-type=Model Customization Job State Change
 events backend, so the template's rule delivers it. The validation stage checks that the
 training (and validation) objects exist, as Bedrock does.
 
+Custom model deployments (``CreateCustomModelDeployment``, ``GetCustomModelDeployment``,
+``UpdateCustomModelDeployment``, patch 9): a deployment is ``Creating`` then ``Active`` after
+``timing.deployment_s``; an update reports ``updateDetails.updateStatus = Updating`` for as long,
+then swaps ``modelArn`` (``UpdateCompleted``). :meth:`fail_next_deployment_update` makes the next
+update end ``UpdateFailed`` (the model stays). States advance when read (no thread).
+
 Knobs (thread-safe): :meth:`fail_next`, :meth:`fail_job`, :meth:`throttle_next_creates`,
 :meth:`drop_events_for`, :meth:`duplicate_events`, :meth:`out_of_order`, :meth:`set_losses`,
 :attr:`timing` (stage durations and a speed factor), :meth:`reset`. Inspection:
@@ -86,6 +92,7 @@ class SimTiming:
     data_processing_s: float = 0.4
     training_s: float = 1.2
     stopping_s: float = 0.3
+    deployment_s: float = 0.3
     speed: float = 1.0
 
     def of(self, stage: str) -> float:
@@ -94,6 +101,7 @@ class SimTiming:
             "dataProcessing": self.data_processing_s,
             "training": self.training_s,
             "stopping": self.stopping_s,
+            "deployment": self.deployment_s,
         }[stage]
         return max(0.0, seconds * self.speed)
 
@@ -123,6 +131,57 @@ def _now_iso() -> str:
 
 def _random_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+
+
+@dataclass
+class SimDeployment:
+    """A simulated custom model deployment (on-demand inference of a custom model)."""
+
+    arn: str
+    name: str
+    model_arn: str
+    account_id: str
+    region: str
+    created_at: str
+    description: str | None = None
+    status: str = "Creating"
+    ready_at: float = 0.0
+    last_updated_at: str | None = None
+    update_model: str | None = None
+    update_status: str | None = None
+    update_done_at: float = 0.0
+    update_fails: bool = False
+
+    def settle(self, now: float) -> None:
+        """Move on to what Bedrock would report at ``now`` (monotonic)."""
+        if self.status == "Creating" and now >= self.ready_at:
+            self.status = "Active"
+            self.last_updated_at = _now_iso()
+        if self.update_status == "Updating" and now >= self.update_done_at:
+            if self.update_fails:
+                self.update_status = "UpdateFailed"
+            else:
+                self.model_arn = self.update_model or self.model_arn
+                self.update_status = "UpdateCompleted"
+            self.last_updated_at = _now_iso()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "customModelDeploymentArn": self.arn,
+            "modelDeploymentName": self.name,
+            "modelArn": self.model_arn,
+            "createdAt": self.created_at,
+            "status": self.status,
+            "lastUpdatedAt": self.last_updated_at or self.created_at,
+        }
+        if self.description:
+            out["description"] = self.description
+        if self.update_status:
+            out["updateDetails"] = {
+                "modelArn": self.update_model,
+                "updateStatus": self.update_status,
+            }
+        return out
 
 
 @dataclass
@@ -316,6 +375,8 @@ class BedrockSimulator:
             self._held: dict[str, dict[str, Any]] = {}
             self._losses: list[tuple[float, float | None]] = []
             self._jobs.clear()
+            self._deployments: dict[str, SimDeployment] = {}
+            self._fail_deployment_updates = 0
             self._tokens.clear()
             self._outbox.clear()
             self.events.clear()
@@ -573,6 +634,73 @@ class BedrockSimulator:
             if identifier in (job.job_arn, job.job_name, job.job_id):
                 return job
         raise ResourceNotFoundException(f"Model customization job {identifier} not found")
+
+    # ------------------------------------------------------------------ deployments
+    def fail_next_deployment_update(self, n: int = 1) -> None:
+        """The next ``n`` deployment updates end ``UpdateFailed`` (the old model stays)."""
+        with self._lock:
+            self._fail_deployment_updates = n
+
+    def create_deployment(self, account_id: str, region: str, request: dict[str, Any]) -> str:
+        name = str(request.get("modelDeploymentName") or "")
+        model_arn = str(request.get("modelArn") or "")
+        if not name or ":custom-model/" not in model_arn:
+            raise ValidationException(
+                "modelDeploymentName and a custom model modelArn are required"
+            )
+        with self._lock:
+            for existing in self._deployments.values():
+                if (existing.account_id, existing.region, existing.name) == (
+                    account_id,
+                    region,
+                    name,
+                ):
+                    raise ConflictException(f"A deployment named {name} already exists")
+            arn = f"arn:aws:bedrock:{region}:{account_id}:custom-model-deployment/{_random_id()}"
+            self._deployments[arn] = SimDeployment(
+                arn=arn,
+                name=name,
+                model_arn=model_arn,
+                account_id=account_id,
+                region=region,
+                created_at=_now_iso(),
+                description=request.get("description"),
+                ready_at=time.monotonic() + self.timing.of("deployment"),
+            )
+            return arn
+
+    def _deployment(self, identifier: str, account_id: str, region: str) -> SimDeployment:
+        for deployment in self._deployments.values():
+            if (deployment.account_id, deployment.region) == (account_id, region) and (
+                identifier in (deployment.arn, deployment.name)
+            ):
+                deployment.settle(time.monotonic())
+                return deployment
+        raise ResourceNotFoundException(f"Custom model deployment {identifier} not found")
+
+    def get_deployment(self, account_id: str, region: str, identifier: str) -> dict[str, Any]:
+        with self._lock:
+            return self._deployment(identifier, account_id, region).to_dict()
+
+    def update_deployment(
+        self, account_id: str, region: str, identifier: str, model_arn: str
+    ) -> str:
+        with self._lock:
+            deployment = self._deployment(identifier, account_id, region)
+            if deployment.status != "Active" or deployment.update_status == "Updating":
+                raise ValidationException(
+                    f"The deployment {deployment.name} cannot be updated while it is "
+                    f"{deployment.update_status or deployment.status}"
+                )
+            if ":custom-model/" not in model_arn:
+                raise ValidationException(f"{model_arn} is not a custom model ARN")
+            deployment.update_model = model_arn
+            deployment.update_status = "Updating"
+            deployment.update_done_at = time.monotonic() + self.timing.of("deployment")
+            deployment.update_fails = self._fail_deployment_updates > 0
+            self._fail_deployment_updates = max(0, self._fail_deployment_updates - 1)
+            deployment.last_updated_at = _now_iso()
+            return deployment.arn
 
     # ------------------------------------------------------------------ the clock
     def _loop(self) -> None:

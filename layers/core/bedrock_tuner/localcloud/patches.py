@@ -22,7 +22,7 @@ Two kinds:
 | 6 | ``stepfunctions/parser/.../state_task.py`` · ``StateTask._from_error`` | a heartbeat timeout is reported as ``States.Timeout``, not ``States.HeartbeatTimeout`` |
 | 7 | ``stepfunctions/parser/backend/execution.py`` · ``Execution.stop`` and ``asl/eval/environment.py`` · ``Environment.set_error`` | StopExecution does not wake a ``waitForTaskToken`` task: the execution stays RUNNING until the callback |
 | 8 | ``s3/responses.py`` · ``S3Response.get_bucket_notification`` | ``EventBridgeConfiguration`` is stored and used but never returned |
-| 9 | ``bedrock/models.py`` · ``BedrockBackend.{create,get,list,stop}_model_customization_job`` | jobs are static (always InProgress, no sub-stages, no outputs, no events); identifiers that are ARNs arrive URL-encoded and are not found |
+| 9 | ``bedrock/models.py`` · ``BedrockBackend.{create,get,list,stop}_model_customization_job``; ``bedrock/responses.py`` · ``BedrockResponse.{create,get,update}_custom_model_deployment`` (added) | jobs are static (always InProgress, no sub-stages, no outputs, no events); identifiers that are ARNs arrive URL-encoded and are not found; custom model deployments are not implemented |
 | 10 | ``stepfunctions/models.py`` · ``StateMachine.create_from_cloudformation_json`` | CloudFormation always creates state machines in the static backend, invisible once execution is on; ``LoggingConfiguration``, ``TracingConfiguration`` and ``StateMachineType`` are dropped |
 | 11 | ``s3/notifications.py`` · ``_send_event_bridge_message`` | S3 → EventBridge events say ``eTag`` (AWS: ``etag``), ``version-id: "null"`` on unversioned buckets, ``reason: ObjectCreated`` (AWS: ``PutObject``…), carry one constant id and a unix ``time``, go to every bus (AWS: the default bus), and every PutObject also sends "Object Tags Added" |
 
@@ -76,6 +76,14 @@ class BedrockHook(Protocol):
     def list_jobs(self, account_id: str, region: str, filters: dict[str, Any]) -> list[Any]: ...
 
     def stop_job(self, account_id: str, region: str, identifier: str) -> None: ...
+
+    def create_deployment(self, account_id: str, region: str, request: dict[str, Any]) -> str: ...
+
+    def get_deployment(self, account_id: str, region: str, identifier: str) -> dict[str, Any]: ...
+
+    def update_deployment(
+        self, account_id: str, region: str, identifier: str, model_arn: str
+    ) -> str: ...
 
 
 @dataclass
@@ -630,6 +638,46 @@ def _patch_bedrock() -> None:
         return json.dumps(body)
 
     responses.BedrockResponse.list_model_customization_jobs = list_response  # type: ignore[method-assign]
+
+    # Custom model deployments: moto has none (NotImplementedError); the simulator plays them.
+    def _sim(operation: str) -> BedrockHook:
+        sim = HOOKS.bedrock
+        if sim is None:
+            raise NotImplementedError(f"The {operation} action has not been implemented")
+        return sim
+
+    def _body(response: Any) -> dict[str, Any]:
+        body = json.loads(response.body or "{}")
+        return body if isinstance(body, dict) else {}
+
+    def create_deployment(self: Any) -> str:
+        sim = _sim("create_custom_model_deployment")
+        backend = self.bedrock_backend
+        arn = sim.create_deployment(backend.account_id, backend.region_name, _body(self))
+        return json.dumps({"customModelDeploymentArn": arn})
+
+    def get_deployment(self: Any) -> str:
+        sim = _sim("get_custom_model_deployment")
+        backend = self.bedrock_backend
+        found = sim.get_deployment(
+            backend.account_id, backend.region_name, unquote(self.path.split("/")[-1])
+        )
+        return json.dumps(found)
+
+    def update_deployment(self: Any) -> str:
+        sim = _sim("update_custom_model_deployment")
+        backend = self.bedrock_backend
+        arn = sim.update_deployment(
+            backend.account_id,
+            backend.region_name,
+            unquote(self.path.split("/")[-1]),
+            str(_body(self).get("modelArn") or ""),
+        )
+        return json.dumps({"customModelDeploymentArn": arn})
+
+    responses.BedrockResponse.create_custom_model_deployment = create_deployment  # type: ignore[attr-defined]
+    responses.BedrockResponse.get_custom_model_deployment = get_deployment  # type: ignore[attr-defined]
+    responses.BedrockResponse.update_custom_model_deployment = update_deployment  # type: ignore[attr-defined]
     backend_cls.create_model_customization_job = create  # type: ignore[method-assign,assignment]
     backend_cls.get_model_customization_job = get  # type: ignore[method-assign]
     backend_cls.list_model_customization_jobs = list_dispatch  # type: ignore[method-assign,assignment]
