@@ -379,3 +379,15 @@ def test_register_step_auto_promotes_and_a_failure_does_not_fail_it(
     assert output["promotion"]["status"] == "failed"
     assert "SSM is down" in output["promotion"]["error"]
     assert get_alias(default_deps(), "support-bot", "production").version == 1
+
+
+def test_expected_revision_guards_against_a_change_in_between(deps: Deps) -> None:
+    add_version(deps, 0.9)
+    add_version(deps, 0.8)
+    promote(deps, FAMILY, "production", 1, by="alice", reason=None)
+    with pytest.raises(ConflictError, match="revision 1, not 0"):
+        promote(deps, FAMILY, "production", 2, by="bob", reason=None, expected_revision=0)
+    state = get_alias(deps, FAMILY, "production")
+    assert (state.version, state.lease_id) == (1, None)
+    change = promote(deps, FAMILY, "production", 2, by="bob", reason=None, expected_revision=1)
+    assert change.revision == 2

@@ -116,7 +116,8 @@ def test_parameter_name_and_alias_models() -> None:
 def test_invalid_alias_names_are_refused() -> None:
     from bedrock_tuner.registry.aliases import _check_name
 
-    for bad in ("", "prod/uction", "a#b", "-x", "x" * 64):
+    for bad in ("", "prod/uction", "a#b", "-x", "x" * 65):
         with pytest.raises(UsageError):
             _check_name("alias", bad)
     _check_name("alias", "production")
+    _check_name("family", "x" * 64)  # pipeline names go up to 64

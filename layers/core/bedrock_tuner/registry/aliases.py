@@ -77,7 +77,7 @@ LEASE_SECONDS = 120
 DEPLOYMENT_WAIT_SECONDS = 60.0
 DEPLOYMENT_POLL_SECONDS = 5.0
 PARAMETER_PREFIX = "/bedrock-tuner"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # as pipeline names
 
 Promotion = Literal["promote", "rollback", "auto_promote"]
 _CAMEL = ConfigDict(populate_by_name=True, alias_generator=to_camel, extra="ignore")
@@ -92,7 +92,7 @@ def _check_name(kind: str, value: str) -> None:
     if not _NAME.match(value):
         raise UsageError(
             f"invalid {kind} name {value!r}",
-            fix=f"use 1-63 letters, digits, '.', '_' or '-' for the {kind} name",
+            fix=f"use 1-64 letters, digits, '.', '_' or '-' for the {kind} name",
         )
 
 
@@ -369,10 +369,13 @@ def promote(
     by: str,
     reason: str | None,
     action: Promotion = "promote",
+    expected_revision: int | None = None,
 ) -> AliasChange:
     """Point ``alias`` at ``version`` (see the module docstring for the algorithm).
 
     Returns the change (``status = unchanged`` when the alias already had the version).
+    ``expected_revision`` (optimistic concurrency, e.g. an HTTP ``If-Match``): refuse with
+    :class:`ConflictError` unless the alias is still at that revision.
 
     Raises
     ------
@@ -424,6 +427,12 @@ def promote(
             "alias": alias,
         }
     )
+    if expected_revision is not None and current.revision != expected_revision:
+        deps.store.release_alias_lease(family, alias, lease_id)
+        raise ConflictError(
+            f"alias {alias} of {family} is at revision {current.revision}, not {expected_revision}",
+            fix="read the alias again and decide on its current target",
+        )
     if current.version == version and current.target_arn == target_arn:
         deps.store.release_alias_lease(family, alias, lease_id)
         return change(current, previous_version=current.previous_version, status="unchanged")
@@ -567,7 +576,14 @@ def rollback(deps: Deps, family: str, alias: str, *, by: str, reason: str | None
             fix="promote a specific version instead",
         )
     return promote(
-        deps, family, alias, current.previous_version, by=by, reason=reason, action="rollback"
+        deps,
+        family,
+        alias,
+        current.previous_version,
+        by=by,
+        reason=reason,
+        action="rollback",
+        expected_revision=current.revision,  # not to a "previous" another change replaced
     )
 
 
