@@ -324,7 +324,7 @@ def _log_group(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str, 
     name = stack.physical_id(lid)
     groups = cloud.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     assert [g["logGroupName"] for g in groups if g["logGroupName"] == name], lid
-    assert re.fullmatch(r"/aws/(lambda|vendedlogs/states)/.+", name), name
+    assert re.fullmatch(r"/aws/(lambda|vendedlogs/states|apigateway)/.+", name), name
 
 
 def _alarm(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str, Any]) -> None:
@@ -335,6 +335,15 @@ def _alarm(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str, Any]
 
 def _state_machine(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str, Any]) -> None:
     cloud.client("stepfunctions").describe_state_machine(stateMachineArn=stack.physical_id(lid))
+
+
+def _rest_api(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str, Any]) -> None:
+    cloud.client("apigateway").get_rest_api(restApiId=stack.physical_id(lid))
+
+
+def _api_recorded(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str, Any]) -> None:
+    # Deployment and stage are recorded, not created: the local HTTP front invokes the function
+    assert stack.physical_id(lid) in {f"local-{lid}", props.get("StageName")}, lid
 
 
 def _subscription(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str, Any]) -> None:
@@ -362,6 +371,9 @@ CHECKS: dict[str, Callable[[LocalCloud, Deployment, str, dict[str, Any]], None]]
     "AWS::Logs::LogGroup": _log_group,
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::StepFunctions::StateMachine": _state_machine,
+    "AWS::ApiGateway::RestApi": _rest_api,
+    "AWS::ApiGateway::Deployment": _api_recorded,
+    "AWS::ApiGateway::Stage": _api_recorded,
 }
 
 

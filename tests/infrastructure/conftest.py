@@ -89,7 +89,7 @@ class Contract:
     parameters: dict[str, str | None]  # name -> documented default (None: no default given)
     substitutions: frozenset[str]
     global_env: frozenset[str]
-    only_env: dict[str, str]  # variable -> the one function that gets it
+    only_env: dict[str, frozenset[str]]  # variable -> the functions that get it
 
 
 def _paragraph(text: str, start: str) -> str:
@@ -126,9 +126,11 @@ def parse_contract(doc: str) -> Contract:
     env_text = _paragraph(section, "Environment of every function")
     common, _, special = env_text.partition("Only ")
     global_env = frozenset(re.findall(r"`([A-Z][A-Z0-9_]+)`", common))
-    only_env: dict[str, str] = {}
-    for function, variable in re.findall(r"`(\w+Function)`\s+gets\s+`([A-Z][A-Z0-9_]+)`", special):
-        only_env[variable] = function
+    only_env: dict[str, frozenset[str]] = {}
+    for clause in _strip_parentheses(special).split(";"):
+        match = re.search(r"^(.*?)\sgets?\s+`([A-Z][A-Z0-9_]+)`", clause, re.S)
+        if match:
+            only_env[match.group(2)] = frozenset(re.findall(r"`(\w+Function)`", match.group(1)))
     return Contract(frozenset(logical_ids), parameters, substitutions, global_env, only_env)
 
 

@@ -218,8 +218,8 @@ def test_environment_is_the_contracts(cfn: dict[str, Any], contract: Any) -> Non
         variables = set(props(cfn, name)["Environment"]["Variables"])
         assert variables <= allowed, (name, sorted(variables - allowed))
         assert contract.global_env <= variables, (name, sorted(contract.global_env - variables))
-        for variable, owner in contract.only_env.items():
-            assert (variable in variables) == (name == owner), (name, variable)
+        for variable, owners in contract.only_env.items():
+            assert (variable in variables) == (name in owners), (name, variable)
 
 
 # --------------------------------------------------------------------------- workflow

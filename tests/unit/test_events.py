@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
 from pydantic import BaseModel
 
 from bedrock_tuner.errors import InvalidEventError
@@ -34,6 +35,7 @@ MODELS: list[tuple[str, type[BaseModel]]] = [
     ("sfn_track_job", TrackJobRequest),
     ("sfn_notify_", NotifyRequest),
     ("cli_approval_", ApprovalDecision),
+    ("api_", APIGatewayProxyEventModel),
 ]
 
 

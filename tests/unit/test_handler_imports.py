@@ -28,6 +28,7 @@ def test_every_documented_function_has_a_handler() -> None:
                 "register_model_version",
                 "notify",
                 "notify_slack",
+                "api",
             ]
         )
         == FUNCTIONS

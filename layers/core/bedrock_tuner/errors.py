@@ -149,3 +149,19 @@ class PromotionError(BedrockTunerError):
     """A promotion or rollback failed (compensated unless the message says otherwise)."""
 
     code = "BT_PROMOTION"
+
+
+# --------------------------------------------------------------------------- the API
+# Names ending in ``NotFoundError`` are answered with HTTP 404.
+
+
+class PipelineNotFoundError(BedrockTunerError):
+    """No pipeline spec ``pipelines/<name>.yaml`` (or ``.yml``)."""
+
+    code = "BT_PIPELINE_NOT_FOUND"
+
+
+class DatasetNotFoundError(DatasetSourceError):
+    """The dataset object does not exist."""
+
+    code = "BT_DATASET_NOT_FOUND"

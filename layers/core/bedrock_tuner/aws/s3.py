@@ -182,6 +182,13 @@ class S3Objects:
         except Exception as exc:
             raise self._fail(f"s3://{bucket}/{key}", exc) from exc
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Delete the current version of ``key`` (a delete marker in a versioned bucket)."""
+        try:
+            self._s3.delete_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            raise self._fail(f"s3://{bucket}/{key}", exc) from exc
+
     def list_keys(self, bucket: str, prefix: str) -> Iterator[str]:
         """Every key under ``prefix`` (recursively), in S3's order."""
         try:

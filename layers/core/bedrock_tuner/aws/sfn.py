@@ -69,6 +69,38 @@ class StepFunctions:
             raise self._fail("DescribeExecution", exc) from exc
         return str(response["status"])
 
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """``GetExecutionHistory``, oldest first (timestamps as ISO strings); ``[]`` if the
+        execution does not exist."""
+        events: list[dict[str, Any]] = []
+        try:
+            pages = self._sfn.get_paginator("get_execution_history").paginate(
+                executionArn=execution_arn, reverseOrder=False
+            )
+            for page in pages:
+                for event in page.get("events", []):
+                    stamp = event.get("timestamp")
+                    events.append(
+                        {**event, "timestamp": stamp.isoformat() if stamp is not None else None}
+                    )
+        except Exception as exc:
+            if error_code(exc) in {"ExecutionDoesNotExist", "InvalidArn"}:
+                return []
+            raise self._fail("GetExecutionHistory", exc) from exc
+        return events
+
+    def stop_execution(self, execution_arn: str, *, error: str, cause: str) -> bool:
+        """Stop a running execution; ``False`` when it does not exist or has ended."""
+        try:
+            self._sfn.stop_execution(
+                executionArn=execution_arn, error=error[:256], cause=cause[:CAUSE_MAX]
+            )
+        except Exception as exc:
+            if error_code(exc) in {"ExecutionDoesNotExist", "InvalidArn"}:
+                return False
+            raise self._fail("StopExecution", exc) from exc
+        return True
+
     def _send(self, operation: str, **kwargs: Any) -> bool:
         try:
             getattr(self._sfn, operation)(**kwargs)

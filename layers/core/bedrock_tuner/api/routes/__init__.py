@@ -1,0 +1,1 @@
+"""One router per resource; ``bedrock_tuner.api.app`` includes them all."""

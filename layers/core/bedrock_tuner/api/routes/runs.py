@@ -1,0 +1,166 @@
+"""``/runs``: start a run on an object, list and inspect runs, stop one."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from bedrock_tuner.api.context import caller_of, new_router
+from bedrock_tuner.api.models import RunStartBody, StopBody, TimelineEntry
+from bedrock_tuner.api.routes.pipelines import pipeline_names
+from bedrock_tuner.api.timeline import build_timeline
+from bedrock_tuner.aws.s3 import parse_s3_uri
+from bedrock_tuner.errors import ConflictError, DatasetNotFoundError, UsageError
+from bedrock_tuner.observability import logger
+from bedrock_tuner.pipeline.deps import Deps, default_deps
+from bedrock_tuner.pipeline.payloads import DatasetInput
+from bedrock_tuner.pipeline.runs import Run, RunStatus, Step
+from bedrock_tuner.pipeline.spec import pipeline_name_for_key
+from bedrock_tuner.pipeline.tracking import is_terminal
+from bedrock_tuner.pipeline.uploads import UploadOutcome, handle_dataset_uploaded
+
+router = new_router()
+
+STOPPED_ERROR = "StoppedByUser"
+
+
+def _run_view(run: Run) -> dict[str, Any]:
+    return run.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+@router.post(
+    "/runs",
+    summary="Start a run on a dataset object (as if it had just been uploaded)",
+    tags=["runs"],
+    responses={
+        202: {
+            "description": "started",
+            "content": {"application/json": {"model": UploadOutcome}},
+        },
+        200: {
+            "description": "a run exists already (duplicate), or the spec is wrong (spec_error)",
+            "content": {"application/json": {"model": UploadOutcome}},
+        },
+    },
+)
+def start_run(body: RunStartBody) -> Response[str]:
+    deps = default_deps()
+    bucket, key = parse_s3_uri(body.dataset_uri)
+    if bucket != deps.settings.data_bucket:
+        raise UsageError(
+            f"{bucket} is not the pipeline's data bucket",
+            fix=f"upload the dataset to s3://{deps.settings.data_bucket}/datasets/<pipeline>/",
+        )
+    pipeline = pipeline_name_for_key(key)
+    if pipeline is None or (body.pipeline is not None and body.pipeline != pipeline):
+        raise UsageError(
+            f"{key} is not a dataset of pipeline {body.pipeline or '?'}",
+            fix="use s3://<bucket>/datasets/<pipeline>/<file>.jsonl",
+        )
+    head = deps.s3.head(bucket, key, version_id=body.version_id)
+    if head is None:
+        raise DatasetNotFoundError(
+            f"s3://{bucket}/{key} does not exist", fix="upload it first, or check the version id"
+        )
+    outcome = handle_dataset_uploaded(
+        DatasetInput(
+            bucket=bucket, key=key, version_id=head.version_id, etag=head.etag, size=head.size
+        ),
+        deps,
+    )
+    return Response(
+        status_code=202 if outcome.status == "started" else 200,
+        content_type="application/json",
+        body=json.dumps(outcome.wire()),
+    )
+
+
+@router.get("/runs", summary="List runs (newest first)", tags=["runs"])
+def list_runs(
+    pipeline: Annotated[str | None, Query(description="only this pipeline's runs")] = None,
+    status: Annotated[RunStatus | None, Query(description="only runs in this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[dict[str, Any]]:
+    deps = default_deps()
+    names = [pipeline] if pipeline else pipeline_names(deps)
+    runs: list[Run] = []
+    for name in names:
+        runs.extend(deps.store.list_runs(name, limit=limit if status is None else 1000))
+    if status is not None:
+        runs = [run for run in runs if run.status == status]
+    runs.sort(key=lambda run: (run.created_at, run.run_id), reverse=True)
+    return [_run_view(run) for run in runs[:limit]]
+
+
+def _job_details(deps: Deps, job: dict[str, Any] | None) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    found = deps.bedrock.get_job(str(job["jobArn"]), job_name=job.get("jobName"))
+    details: dict[str, Any] | None = (found or {}).get("statusDetails")
+    return details
+
+
+@router.get(
+    "/runs/<run_id>",
+    summary="Get a run with its timeline (workflow states and Bedrock sub-stages)",
+    tags=["runs"],
+)
+def get_run(run_id: str) -> dict[str, Any]:
+    deps = default_deps()
+    run = deps.store.require_run(run_id)
+    history = deps.sfn.execution_history(run.execution_arn) if run.execution_arn else []
+    record = deps.store.get_job(run.job_arn) if run.job_arn else None
+    job = record.model_dump(by_alias=True, mode="json") if record else None
+    if job is not None:
+        job.pop("taskToken", None)
+        job.pop("seenEventIds", None)
+    timeline: list[TimelineEntry] = build_timeline(
+        history=history, steps=run.steps, job=job, job_details=_job_details(deps, job)
+    )
+    return {
+        **_run_view(run),
+        "job": job,
+        "timeline": [entry.model_dump(by_alias=True, mode="json") for entry in timeline],
+    }
+
+
+@router.post(
+    "/runs/<run_id>/stop",
+    summary="Stop a run: its Bedrock job, or its execution when no job runs",
+    tags=["runs"],
+)
+def stop_run(run_id: str, body: StopBody | None = None) -> dict[str, Any]:
+    """A running job is stopped at Bedrock: the workflow then takes its own failure path
+    (the job ends Stopped, the slot is released, people are told). A run with no job
+    running yet (validating, waiting for approval or a slot) has its execution stopped."""
+    deps = default_deps()
+    run = deps.store.require_run(run_id)
+    if run.terminal:
+        raise ConflictError(f"run {run_id} has ended ({run.status})", fix="nothing to stop")
+    by = caller_of(router.current_event)
+    reason = (body.reason if body else None) or "stopped through the API"
+    cause = f"by {by}: {reason}"
+    record = deps.store.get_job(run.job_arn) if run.job_arn else None
+    if run.job_arn and (record is None or not is_terminal(record.status)):
+        deps.bedrock.stop_job(record.job_name if record and record.job_name else run.job_arn)
+        deps.store.update_run(
+            run_id, step=Step(name="stop", status="job_stop_requested", at=deps.now(), detail=cause)
+        )
+        logger.info("job stop requested", extra={"runId": run_id, "by": by})
+        return {"runId": run_id, "jobStopped": True, "executionStopped": False, "by": by}
+    stopped = bool(run.execution_arn) and deps.sfn.stop_execution(
+        run.execution_arn or "", error=STOPPED_ERROR, cause=cause
+    )
+    if run.status == RunStatus.AWAITING_APPROVAL:
+        deps.store.expire_approval(run_id)
+    deps.store.update_run(
+        run_id,
+        status=RunStatus.FAILED,
+        fields={"error": {"Error": STOPPED_ERROR, "Cause": cause}},
+        step=Step(name="stop", status="stopped", at=deps.now(), detail=cause),
+    )
+    logger.info("run stopped", extra={"runId": run_id, "by": by})
+    return {"runId": run_id, "jobStopped": False, "executionStopped": stopped, "by": by}

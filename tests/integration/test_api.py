@@ -1,0 +1,344 @@
+"""functions/api: every route through the handler with API Gateway proxy events, under moto.
+
+Success and each error: problem details (RFC 9457) with the right status and code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from events import load_event
+from integration.conftest import BUCKET, Cloud, TaskCalls, invoke
+from integration.helpers import KEY, RECORDS, start_run, started_job, validated
+from integration.test_register_model_version import completed
+
+ALICE = "arn:aws:iam::123456789012:user/alice"
+APPROVAL_SPEC = "base_model: amazon.titan-text-express-v1:0:8k\nbudget: {auto_approve_usd: 0}\n"
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    user_arn: str | None = ALICE,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event (the sample's shape) for ``method path``."""
+    event = load_event("api_get_catalog")
+    event.update(path=path, httpMethod=method, pathParameters={"proxy": path.lstrip("/")})
+    event["requestContext"].update(httpMethod=method, path=f"/v1{path}")
+    event["requestContext"]["identity"]["userArn"] = user_arn
+    if query:
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+        event["headers"]["Content-Type"] = "application/json"
+        event["multiValueHeaders"]["Content-Type"] = ["application/json"]
+    return event
+
+
+class Reply:
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.status = int(raw["statusCode"])
+        headers = raw.get("headers") or {}
+        multi = raw.get("multiValueHeaders") or {}
+        self.content_type = headers.get("Content-Type") or (multi.get("Content-Type") or [""])[0]
+        self.text = raw.get("body") or ""
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+    def problem(self, status: int, code: str) -> dict[str, Any]:
+        assert self.status == status, self.text
+        assert self.content_type == "application/problem+json"
+        document: dict[str, Any] = self.json()
+        assert document["status"] == status and document["code"] == code, document
+        assert document["type"].endswith(code) and document["title"] and document["detail"]
+        return document
+
+
+def call(method: str, path: str, **kw: Any) -> Reply:
+    query = kw.get("query")
+    assert query is None or urlencode(query)  # (query values are plain strings)
+    return Reply(invoke("api", api_event(method, path, **kw)))
+
+
+# ------------------------------------------------------------------------------ samples
+def test_the_sample_events_resolve(cloud: Cloud, sfn_tasks: TaskCalls) -> None:
+    assert Reply(invoke("api", load_event("api_get_catalog"))).status == 200
+    reply = Reply(invoke("api", load_event("api_post_approval")))
+    reply.problem(404, "BT_RUN_NOT_FOUND")  # no such run in an empty account
+
+
+# ------------------------------------------------------------------------------ pipelines
+SPEC = "base_model: amazon.titan-text-express-v1:0:8k\nhyperparameters: {epochCount: 2}\n"
+
+
+def test_put_get_list_delete_pipeline(cloud: Cloud) -> None:
+    reply = call("PUT", "/pipelines/faq", body={"spec": SPEC})
+    assert reply.status == 200, reply.text
+    assert reply.json()["spec"]["hyperparameters"] == {"epochCount": "2"}
+    assert cloud.text("pipelines/faq.yaml") == SPEC
+    assert call("GET", "/pipelines").json() == ["faq"]
+    got = call("GET", "/pipelines/faq").json()
+    assert (
+        got["name"] == "faq"
+        and got["text"] == SPEC
+        and got["spec"]["baseModel" if False else "base_model"]
+    )
+    assert call("DELETE", "/pipelines/faq").status == 204
+    call("GET", "/pipelines/faq").problem(404, "BT_PIPELINE_NOT_FOUND")
+    call("DELETE", "/pipelines/faq").problem(404, "BT_PIPELINE_NOT_FOUND")
+
+
+def test_put_a_bad_spec_is_422_with_every_problem(cloud: Cloud) -> None:
+    bad = "base_model: no-such-model\nbudget: {max_usd: -1}\nepochs: 3\n"
+    problem = call("PUT", "/pipelines/faq", body={"spec": bad}).problem(422, "BT_SPEC")
+    paths = {item["path"] for item in problem["problems"]}
+    assert {"base_model", "budget.max_usd", "epochs"} <= paths
+    assert problem["instance"] == "/pipelines/faq"
+
+
+def test_a_stored_invalid_spec_is_shown_with_its_problems(cloud: Cloud) -> None:
+    cloud.put_spec("broken", "base_model: nope\n")
+    got = call("GET", "/pipelines/broken").json()
+    assert got["spec"] is None and got["error"]["problems"][0]["path"] == "base_model"
+
+
+def test_a_bad_pipeline_name_is_422(cloud: Cloud) -> None:
+    call("GET", "/pipelines/-bad").problem(422, "BT_SPEC")
+
+
+def test_put_without_a_body_is_a_validation_problem(cloud: Cloud) -> None:
+    problem = call("PUT", "/pipelines/faq", body={"text": SPEC}).problem(422, "BT_INVALID_REQUEST")
+    locations = {item["location"] for item in problem["errors"]}
+    assert any("spec" in location for location in locations), locations
+    call("PUT", "/pipelines/faq", body="{not json").problem(422, "BT_INVALID_REQUEST")
+
+
+# ------------------------------------------------------------------------------ runs
+def test_start_a_run_on_an_object(cloud: Cloud) -> None:
+    cloud.put_spec("support-bot")
+    cloud.upload(KEY, RECORDS)
+    reply = call("POST", "/runs", body={"datasetUri": f"s3://{BUCKET}/{KEY}"})
+    assert reply.status == 202, reply.text
+    started = reply.json()
+    assert started["status"] == "started" and started["runId"].startswith("r")
+    again = call("POST", "/runs", body={"datasetUri": f"s3://{BUCKET}/{KEY}"})
+    assert again.status == 200 and again.json()["status"] == "duplicate"
+
+
+def test_start_refuses_what_cannot_start(cloud: Cloud) -> None:
+    uri = f"s3://{BUCKET}/{KEY}"
+    call("POST", "/runs", body={"datasetUri": uri}).problem(404, "BT_DATASET_NOT_FOUND")
+    cloud.upload(KEY, RECORDS)
+    call("POST", "/runs", body={"datasetUri": uri, "pipeline": "other"}).problem(400, "BT_USAGE")
+    other = f"s3://elsewhere/{KEY}"
+    call("POST", "/runs", body={"datasetUri": other}).problem(400, "BT_USAGE")
+    call("POST", "/runs", body={"datasetUri": "s3://b/notes.txt"}).problem(
+        422, "BT_INVALID_REQUEST"
+    )
+
+
+def test_list_runs_by_pipeline_and_status(cloud: Cloud) -> None:
+    state = start_run(cloud)
+    runs = call("GET", "/runs", query={"pipeline": "support-bot"}).json()
+    assert [run["runId"] for run in runs] == [state["runId"]]
+    assert call("GET", "/runs").json()[0]["runId"] == state["runId"]  # every pipeline
+    assert call("GET", "/runs", query={"status": "RECEIVED"}).json()[0]["status"] == "RECEIVED"
+    assert call("GET", "/runs", query={"status": "FAILED"}).json() == []
+    call("GET", "/runs", query={"status": "NOPE"}).problem(422, "BT_INVALID_REQUEST")
+    call("GET", "/runs", query={"limit": "0"}).problem(422, "BT_INVALID_REQUEST")
+
+
+def test_get_a_run_with_its_timeline(cloud: Cloud) -> None:
+    state = started_job(cloud)
+    run = call("GET", f"/runs/{state['runId']}").json()
+    assert run["runId"] == state["runId"] and run["job"]["jobArn"] == state["job"]["jobArn"]
+    assert "taskToken" not in run["job"]
+    names = [entry["name"] for entry in run["timeline"]]
+    assert names[-1] == "Bedrock customization job"  # moto's execution has no such state
+    job_entry = run["timeline"][-1]
+    assert job_entry["kind"] == "job" and job_entry["status"] == "InProgress"
+    assert all(entry["enteredAt"] or entry["exitedAt"] for entry in run["timeline"])
+    call("GET", "/runs/r000000000000").problem(404, "BT_RUN_NOT_FOUND")
+
+
+def test_stop_a_run_with_a_job_stops_the_job(cloud: Cloud) -> None:
+    state = started_job(cloud)
+    reply = call("POST", f"/runs/{state['runId']}/stop", body={"reason": "wrong data"})
+    assert reply.status == 200, reply.text
+    assert reply.json() == {
+        "runId": state["runId"],
+        "jobStopped": True,
+        "executionStopped": False,
+        "by": ALICE,
+    }
+    job = cloud.bedrock.get_model_customization_job(jobIdentifier=state["job"]["jobName"])
+    assert job["status"] in {"Stopping", "Stopped"}
+
+
+def test_stop_a_run_without_a_job_stops_the_execution(cloud: Cloud) -> None:
+    state = start_run(cloud)
+    reply = call("POST", f"/runs/{state['runId']}/stop")
+    assert reply.status == 200 and reply.json()["jobStopped"] is False, reply.text
+    run = call("GET", f"/runs/{state['runId']}").json()
+    assert run["status"] == "FAILED" and run["error"]["Error"] == "StoppedByUser"
+    call("POST", f"/runs/{state['runId']}/stop").problem(409, "BT_CONFLICT")
+    call("POST", "/runs/r000000000000/stop").problem(404, "BT_RUN_NOT_FOUND")
+
+
+# ------------------------------------------------------------------------------ datasets
+def test_validate_a_dataset_on_demand(cloud: Cloud) -> None:
+    cloud.upload(KEY, RECORDS)
+    body = {"uri": f"s3://{BUCKET}/{KEY}", "model": "amazon.titan-text-express-v1:0:8k"}
+    report = call("POST", "/datasets/validate", body=body).json()
+    assert "summary" in report and "reportUri" not in report
+    stored = call("POST", "/datasets/validate", body={**body, "writeReport": True}).json()
+    assert stored["reportUri"] == f"s3://{BUCKET}/{KEY}.report.json"
+    assert json.loads(cloud.text(f"{KEY}.report.json"))["summary"]
+
+
+def test_validate_errors(cloud: Cloud) -> None:
+    uri = f"s3://{BUCKET}/{KEY}"
+    body = {"uri": uri, "model": "amazon.titan-text-express-v1:0:8k"}
+    call("POST", "/datasets/validate", body=body).problem(404, "BT_DATASET_NOT_FOUND")
+    cloud.upload(KEY, RECORDS)
+    call("POST", "/datasets/validate", body={**body, "model": "nope"}).problem(
+        400, "BT_UNKNOWN_MODEL"
+    )
+    call("POST", "/datasets/validate", body={"uri": uri}).problem(422, "BT_INVALID_REQUEST")
+
+
+# ------------------------------------------------------------------------------ approvals
+def test_list_and_approve_records_the_caller(cloud: Cloud, sfn_tasks: TaskCalls) -> None:
+    state = validated(cloud, spec=APPROVAL_SPEC)
+    invoke("request_approval", {"token": "tok", "run": state})
+    pending = call("GET", "/approvals").json()
+    assert [item["runId"] for item in pending] == [state["runId"]]
+    assert "taskToken" not in pending[0] and pending[0]["status"] == "PENDING"
+    reply = call(
+        "POST", f"/approvals/{state['runId']}", body={"decision": "approve", "reason": "ok"}
+    )
+    assert reply.status == 200, reply.text
+    assert reply.json()["by"] == ALICE
+    assert sfn_tasks.of("success") == [("tok", {"approved": True, "by": ALICE, "reason": "ok"})]
+    assert call("GET", "/approvals").json() == []
+    again = {"decision": "reject", "reason": "too late"}
+    call("POST", f"/approvals/{state['runId']}", body=again).problem(409, "BT_CONFLICT")
+
+
+def test_approval_errors(cloud: Cloud) -> None:
+    call("POST", "/approvals/r000000000000", body={"decision": "reject"}).problem(
+        404, "BT_RUN_NOT_FOUND"
+    )
+    call("POST", "/approvals/r000000000000", body={"decision": "maybe"}).problem(
+        422, "BT_INVALID_REQUEST"
+    )
+
+
+# ------------------------------------------------------------------------------ models
+def test_models_versions_and_lineage(cloud: Cloud) -> None:
+    assert call("GET", "/models").json() == []
+    invoke("register_model_version", completed(cloud))
+    families = call("GET", "/models").json()
+    assert [family["family"] for family in families] == ["support-bot"]
+    versions = call("GET", "/models/support-bot/versions").json()
+    assert [version["version"] for version in versions] == [1]
+    version = call("GET", "/models/support-bot/versions/1").json()
+    assert version["dataset"]["uri"] == f"s3://{BUCKET}/{KEY}"
+    assert version["metrics"]["validationLoss"] == 0.9
+    call("GET", "/models/support-bot/versions/2").problem(404, "BT_MODEL_NOT_FOUND")
+    call("GET", "/models/nope/versions").problem(404, "BT_MODEL_NOT_FOUND")
+    call("GET", "/models/support-bot/versions/one").problem(422, "BT_INVALID_REQUEST")
+
+
+# ------------------------------------------------------------------------------ catalog
+def test_catalog_and_one_model(cloud: Cloud) -> None:
+    catalog = call("GET", "/catalog").json()
+    ids = [model["id"] for model in catalog["models"]]
+    assert "amazon.titan-text-express-v1:0:8k" in ids and catalog["readOn"]
+    distill = call("GET", "/catalog", query={"customizationType": "DISTILLATION"}).json()
+    assert 0 < len(distill["models"]) < len(ids)
+    model = call("GET", "/catalog/amazon.titan-text-express-v1:0:8k").json()
+    assert model["id"] == "amazon.titan-text-express-v1:0:8k"
+    call("GET", "/catalog/no.such-model").problem(400, "BT_UNKNOWN_MODEL")
+    call("GET", "/catalog", query={"customizationType": "NOPE"}).problem(400, "BT_USAGE")
+
+
+def test_estimate_and_break_even(cloud: Cloud) -> None:
+    body = {"model": "amazon.titan-text-express-v1:0:8k", "trainingTokens": 1_000_000, "epochs": 2}
+    estimate = call("POST", "/estimate", body=body).json()
+    assert estimate["cost"]["billed_tokens"] == 2_000_000 and "breakEven" not in estimate
+    with_break_even = {
+        **body,
+        "breakEven": {
+            "savedPromptTokens": 500,
+            "requestsPerMonth": 100_000,
+            "inputPricePer1kTokens": 0.0008,
+        },
+    }
+    assert "verdict" in call("POST", "/estimate", body=with_break_even).json()["breakEven"]
+    call("POST", "/estimate", body={**body, "epochs": 0}).problem(422, "BT_INVALID_REQUEST")
+    call("POST", "/estimate", body={**body, "model": "nope"}).problem(400, "BT_UNKNOWN_MODEL")
+
+
+# ------------------------------------------------------------------------------ the rest
+def test_unknown_route_is_a_404_problem(cloud: Cloud) -> None:
+    problem = call("GET", "/nope").problem(404, "BT_ROUTE_NOT_FOUND")
+    assert problem["instance"] == "/nope"
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        ("ThrottlingError", 429, "BT_THROTTLED"),
+        ("TransientError", 503, "BT_TRANSIENT"),
+        ("ConfigurationError", 500, "BT_CONFIGURATION"),
+    ],
+)
+def test_aws_trouble_maps_to_its_status(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch, error: str, status: int, code: str
+) -> None:
+    import bedrock_tuner.errors as errors
+    from bedrock_tuner.aws.s3 import S3Objects
+
+    def fail(*_: Any, **__: Any) -> Any:
+        raise getattr(errors, error)("AWS said no", fix="wait")
+
+    monkeypatch.setattr(S3Objects, "list_keys", fail)
+    reply = call("GET", "/pipelines")
+    problem = reply.problem(status, code)
+    if status == 500:
+        assert "AWS said no" not in reply.text  # a deployment problem: no internals
+    else:
+        assert problem["fix"] == "wait"
+
+
+def test_an_unexpected_error_is_a_500_without_internals(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bedrock_tuner.aws.s3 import S3Objects
+
+    def boom(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(S3Objects, "list_keys", boom)
+    reply = call("GET", "/pipelines")
+    reply.problem(500, "BT_INTERNAL")
+    assert "secret internals" not in reply.text
+
+
+def test_swagger_ui_and_the_openapi_document(cloud: Cloud) -> None:
+    docs = call("GET", "/docs")
+    assert (
+        docs.status == 200 and docs.content_type == "text/html" and "swagger" in docs.text.lower()
+    )
+    document = call("GET", "/openapi.json").json()
+    assert document["openapi"].startswith("3.1") and "/runs/{run_id}" in document["paths"]
