@@ -342,3 +342,64 @@ def test_swagger_ui_and_the_openapi_document(cloud: Cloud) -> None:
     )
     document = call("GET", "/openapi.json").json()
     assert document["openapi"].startswith("3.1") and "/runs/{run_id}" in document["paths"]
+
+
+# ------------------------------------------------------------------------------ aliases
+def two_versions(cloud: Cloud) -> None:
+    invoke("register_model_version", completed(cloud))
+    invoke("register_model_version", completed(cloud, key="datasets/support-bot/more.jsonl"))
+
+
+def test_promote_get_rollback_history_and_compare(cloud: Cloud) -> None:
+    two_versions(cloud)
+    base = "/models/support-bot/aliases/production"
+    assert call("GET", base).json()["version"] is None  # never set
+    first = call("PUT", base, body={"version": 1, "reason": "first release"})
+    assert first.status == 200, first.text
+    assert first.json()["by"] == ALICE and first.json()["reason"] == "first release"
+    call("PUT", base, body={"version": 2, "reason": "better loss"})
+    alias = call("GET", base).json()
+    assert alias["version"] == 2 and alias["updatedBy"] == ALICE
+    assert alias["parameter"] == "/bedrock-tuner/support-bot/production"
+    rolled = call("POST", f"{base}/rollback", body={"reason": "regression"}).json()
+    assert rolled["version"] == 1 and rolled["action"] == "rollback"
+    history = call("GET", f"{base}/history").json()
+    assert [(h["version"], h["action"]) for h in history] == [
+        (1, "promote"),
+        (2, "promote"),
+        (1, "rollback"),
+    ]
+    comparison = call("GET", "/models/support-bot/compare", query={"a": "1", "b": "2"}).json()
+    assert (
+        comparison["a"] == 1 and comparison["b"] == 2 and "validationLoss" in comparison["metrics"]
+    )
+
+
+def test_alias_errors(cloud: Cloud) -> None:
+    invoke("register_model_version", completed(cloud))
+    base = "/models/support-bot/aliases/production"
+    call("PUT", base, body={"version": 9}).problem(404, "BT_MODEL_NOT_FOUND")
+    call("PUT", base, body={"version": 0}).problem(422, "BT_INVALID_REQUEST")
+    call("PUT", base, body={"reason": "no version"}).problem(422, "BT_INVALID_REQUEST")
+    call("POST", f"{base}/rollback").problem(409, "BT_CONFLICT")  # nothing to roll back to
+    call("GET", "/models/support-bot/aliases/-bad").problem(400, "BT_USAGE")
+    call("GET", "/models/support-bot/compare", query={"a": "1"}).problem(422, "BT_INVALID_REQUEST")
+    call("GET", "/models/support-bot/compare", query={"a": "1", "b": "5"}).problem(
+        404, "BT_MODEL_NOT_FOUND"
+    )
+
+
+def test_a_concurrent_promotion_is_409(cloud: Cloud) -> None:
+    import time
+
+    from bedrock_tuner.pipeline.deps import default_deps
+
+    invoke("register_model_version", completed(cloud))
+    now = int(time.time())
+    default_deps().store.acquire_alias_lease(
+        "support-bot", "production", lease_id="other", now=now, expires=now + 120
+    )
+    problem = call("PUT", "/models/support-bot/aliases/production", body={"version": 1}).problem(
+        409, "BT_CONFLICT"
+    )
+    assert "in progress" in problem["detail"]

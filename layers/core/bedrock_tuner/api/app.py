@@ -14,7 +14,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import Server, Tag
 
 from bedrock_tuner.api.problems import problem, problem_for_error
-from bedrock_tuner.api.routes import approvals, catalog, datasets, models, pipelines, runs
+from bedrock_tuner.api.routes import (
+    aliases,
+    approvals,
+    catalog,
+    datasets,
+    models,
+    pipelines,
+    runs,
+)
 from bedrock_tuner.errors import BedrockTunerError
 from bedrock_tuner.observability import logger
 
@@ -37,7 +45,7 @@ OPENAPI_INFO: dict[str, Any] = {
     ],
     "servers": [Server(url="/v1", description="the API Gateway stage")],
 }
-_ROUTERS = (pipelines, runs, datasets, approvals, models, catalog)
+_ROUTERS = (pipelines, runs, datasets, approvals, models, aliases, catalog)
 
 
 def _instance(app: APIGatewayRestResolver) -> str | None:

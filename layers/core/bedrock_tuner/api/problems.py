@@ -24,6 +24,7 @@ from bedrock_tuner.errors import (
     InvalidEventError,
     JobStartError,
     NotificationDeliveryError,
+    PromotionError,
     SpecError,
     ThrottlingError,
     TransientError,
@@ -47,6 +48,7 @@ _STATUS: tuple[tuple[type[BedrockTunerError], int], ...] = (
     (ThrottlingError, 429),
     (TransientError, 503),
     (NotificationDeliveryError, 502),
+    (PromotionError, 502),  # SSM or the deployment failed; compensated (see the detail)
     (ConfigurationError, 500),
     (CatalogError, 500),
 )
