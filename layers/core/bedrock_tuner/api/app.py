@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import Server, Tag
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server, Tag
 
 from bedrock_tuner.api.problems import problem, problem_for_error
 from bedrock_tuner.api.routes import (
@@ -44,6 +44,20 @@ OPENAPI_INFO: dict[str, Any] = {
         Tag(name="catalog", description="base models, prices, cost estimates"),
     ],
     "servers": [Server(url="/v1", description="the API Gateway stage")],
+    # API Gateway's IAM authorization: an AWS Signature Version 4 `Authorization` header.
+    "security_schemes": {
+        "sigv4": APIKey.model_validate(
+            {
+                "type": "apiKey",
+                "in": APIKeyIn.header,
+                "name": "Authorization",
+                "description": "AWS Signature Version 4 (IAM); sign with awscurl, the SDKs or "
+                "`bedrock-tuner --stack`",
+                "openapi_extensions": {"x-amazon-apigateway-authtype": "awsSigv4"},
+            }
+        )
+    },
+    "security": [{"sigv4": []}],
 }
 _ROUTERS = (pipelines, runs, datasets, approvals, models, aliases, catalog)
 
