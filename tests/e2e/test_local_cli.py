@@ -3,12 +3,14 @@ local cloud per process), the real template, ASL and handlers."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -79,11 +81,12 @@ def test_make_demo_fails_when_the_job_fails(needs_handlers: None) -> None:
 
 
 @pytest.mark.slow
-def test_local_up_serves_the_stack_until_interrupted() -> None:
+def test_local_up_serves_the_stack_until_interrupted(tmp_path: Path) -> None:
+    state_file = tmp_path / "local.json"
     proc = subprocess.Popen(
         [*CLI, "local", "up", "--quiet"],
         cwd=ROOT,
-        env=_env(),
+        env={**_env(), "BEDROCK_TUNER_LOCAL_STATE": str(state_file)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -112,6 +115,11 @@ def test_local_up_serves_the_stack_until_interrupted() -> None:
             aws_secret_access_key="testing",
         )
         assert bucket.group(1) in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        api = re.search(r"API\s+(http://127\.0\.0\.1:\d+)", text)
+        assert api and f"Swagger UI     {api.group(1)}/docs" in text, text
+        assert json.loads(state_file.read_text())["api_url"] == api.group(1)  # for --local
+        with urllib.request.urlopen(api.group(1) + "/catalog", timeout=30) as response:
+            assert response.status == 200 and json.loads(response.read())["models"]
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -120,3 +128,4 @@ def test_local_up_serves_the_stack_until_interrupted() -> None:
             proc.kill()
             raise
     assert proc.returncode == 0
+    assert not state_file.exists()  # forgotten when the cloud stops

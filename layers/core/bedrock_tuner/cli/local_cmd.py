@@ -37,6 +37,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="ReconcileSchedule, fired locally (default: rate(1 minute))",
     )
     up.add_argument("--quiet", action="store_true", help="do not print the live activity")
+    up.add_argument(
+        "--api-port",
+        type=int,
+        default=0,
+        metavar="N",
+        help="port of the local API (HTTP front of ApiFunction; default: a free one)",
+    )
 
     demo = sub.add_parser("demo", help="the make-demo flow: deploy, upload, follow one run live")
     demo.add_argument("--pipeline", default="support-bot", metavar="NAME", help="pipeline name")
@@ -112,6 +119,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _up(args: argparse.Namespace) -> int:
     import tempfile
 
+    from bedrock_tuner.client.stack import clear_local_state, write_local_state
     from bedrock_tuner.localcloud.demo import Timeline
     from bedrock_tuner.localcloud.server import LocalCloud
 
@@ -129,6 +137,8 @@ def _up(args: argparse.Namespace) -> int:
     with LocalCloud(port=args.port, handler_log=handler_log) as cloud:
         stack = cloud.deploy(args.template, parameters={"ReconcileSchedule": args.reconcile_every})
         cloud.start_schedules()
+        api_url = cloud.start_api(port=args.api_port)
+        state_file = write_local_state(api_url, cloud.region)
         out = sys.stdout
         bucket = stack.physical_id("DataBucket")
         sm = stack.outputs.get("StateMachineArn", "")
@@ -142,6 +152,8 @@ def _up(args: argparse.Namespace) -> int:
   state table    {stack.physical_id("StateTable")}
   topic          {stack.outputs.get("NotificationTopicArn", "")}
   handler logs   {handler_log}
+  API            {api_url}   (API Gateway proxy events -> ApiFunction; caller arn:aws:iam::123456789012:user/local)
+  Swagger UI     {api_url}/docs   (OpenAPI: {api_url}/openapi.json; URL saved in {state_file})
 
 Use it from another terminal with the AWS CLI:
 
@@ -159,6 +171,13 @@ or boto3:
                     aws_access_key_id="testing", aws_secret_access_key="testing")
   s3.upload_file("examples/datasets/support-chat.nova.jsonl", "{bucket}", "datasets/support-bot/train.jsonl")
 
+or the API (no signing locally; `bedrock-tuner ... --local` finds it):
+
+  curl {api_url}/catalog
+  curl -X PUT {api_url}/pipelines/support-bot -H 'Content-Type: application/json' \\
+       -d "$(python3 -c 'import json,sys; print(json.dumps({{"spec": open(sys.argv[1]).read()}}))' examples/pipelines/support-bot.yaml)"
+  curl '{api_url}/runs?pipeline=support-bot'
+
 Runs, Bedrock sub-stages and notifications are printed below as they happen. Ctrl-C stops.
 """
         )
@@ -169,4 +188,5 @@ Runs, Bedrock sub-stages and notifications are printed below as they happen. Ctr
                 timeline.poll()
             time.sleep(0.25)
         out.write("\nstopping the local cloud (everything in it is gone)\n")
+        clear_local_state(path=state_file)
     return 0

@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from bedrock_tuner.localcloud import patches
+from bedrock_tuner.localcloud.api_server import LocalApiServer
 from bedrock_tuner.localcloud.clients import ClientFactory
 from bedrock_tuner.localcloud.errors import LocalCloudError
 
@@ -114,6 +115,7 @@ class LocalCloud:
         self.started_in = 0.0
         self._schedule_stop = threading.Event()
         self._schedule_thread: threading.Thread | None = None
+        self._api: LocalApiServer | None = None
 
     # -------------------------------------------------------------- lifecycle
     def start(self) -> Self:
@@ -175,6 +177,9 @@ class LocalCloud:
     def stop(self) -> None:
         """Stop the simulator, the bridge and the server; restore the environment."""
         self._schedule_stop.set()
+        if self._api is not None:
+            self._api.stop()
+            self._api = None
         if self._schedule_thread is not None:
             self._schedule_thread.join(timeout=2)
             self._schedule_thread = None
@@ -279,6 +284,23 @@ class LocalCloud:
         if self._clients is None:
             raise LocalCloudError("the local cloud is not running")
         return self._clients(service, max_attempts=max_attempts)
+
+    def start_api(self, *, port: int = 0, logical_id: str = "ApiFunction") -> str:
+        """Serve the deployed API function over HTTP on the host (API Gateway proxy events);
+        returns the URL (Swagger UI at ``<url>/docs``)."""
+        if self._api is None:
+            spec = self.bridge.spec(logical_id)
+
+            def invoke(event: dict[str, Any]) -> tuple[bytes, str | None]:
+                return self.bridge.invoke(spec.name, event)
+
+            self._api = LocalApiServer(invoke, host=self.host, port=port).start()
+        return self._api.url
+
+    @property
+    def api_url(self) -> str:
+        """The local API's URL (the HTTP front is started on first use)."""
+        return self.start_api()
 
     def fire_schedule(self, logical_id: str) -> str:
         """Deliver a schedule rule of the stack now (e.g. the reconciler's); moto never fires
