@@ -7,11 +7,16 @@ prints the OpenAPI 3.1 document built from the same resolver (``docs/openapi.jso
 from __future__ import annotations
 
 import json
+import traceback
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server, Tag
+from pydantic import ValidationError
 
 from bedrock_tuner.api.problems import problem, problem_for_error
 from bedrock_tuner.api.routes import (
@@ -123,6 +128,49 @@ def build_resolver() -> APIGatewayRestResolver:
             fix="see the routes in Swagger UI (/docs)",
         )
 
+    def on_unsupported_media(_: RequestUnsupportedContentType) -> Response[str]:
+        return unsupported_media()
+
+    def unsupported_media() -> Response[str]:
+        return problem(
+            415,
+            code="BT_UNSUPPORTED_MEDIA_TYPE",
+            detail="the request body must be JSON",
+            instance=_instance(app),
+            fix="send Content-Type: application/json",
+        )
+
+    def on_bad_body(error: ValueError) -> Response[str]:
+        # Powertools' request parsing raises ValueError for a body it cannot read (e.g. a
+        # multipart Content-Type without a boundary); anything else is a bug: a 500.
+        frames = traceback.extract_tb(error.__traceback__)
+        ours = any("bedrock_tuner" in frame.filename for frame in frames)
+        if not frames or ours:
+            return on_unexpected(error)
+        if "multipart" in str(error):
+            return unsupported_media()
+        return problem(
+            400,
+            code="BT_INVALID_BODY",
+            detail="the request body is not valid UTF-8 JSON",
+            instance=_instance(app),
+            fix="send a JSON body (Content-Type: application/json)",
+        )
+
+    def on_invalid_value(error: ValidationError) -> Response[str]:
+        # A value the route's own models refuse (e.g. a path parameter too short for an id).
+        listed = "; ".join(
+            f"{'.'.join(str(p) for p in item.get('loc', ())) or 'value'}: {item.get('msg', '')}"
+            for item in error.errors()
+        )
+        return problem(
+            422,
+            code="BT_INVALID_REQUEST",
+            detail=f"the request does not fit the API: {listed}",
+            instance=_instance(app),
+            fix="see the OpenAPI document (/openapi.json) or Swagger UI (/docs)",
+        )
+
     def on_unexpected(error: Exception) -> Response[str]:
         logger.exception("unexpected error", extra={"error": type(error).__name__})
         request_id = app.lambda_context.aws_request_id if app.lambda_context else None
@@ -136,6 +184,9 @@ def build_resolver() -> APIGatewayRestResolver:
 
     app.exception_handler(BedrockTunerError)(on_domain_error)
     app.exception_handler(RequestValidationError)(on_invalid_request)
+    app.exception_handler(RequestUnsupportedContentType)(on_unsupported_media)
+    app.exception_handler(ValidationError)(on_invalid_value)
+    app.exception_handler(ValueError)(on_bad_body)
     app.exception_handler(Exception)(on_unexpected)
     return app
 

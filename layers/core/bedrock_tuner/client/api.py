@@ -32,8 +32,9 @@ class BedrockTunerApi:
     def get_pipeline(self, name: str) -> Json:
         return self.client.request("GET", f"/pipelines/{_seg(name)}")
 
-    def put_pipeline(self, name: str, spec: dict[str, Any]) -> Json:
-        return self.client.request("PUT", f"/pipelines/{_seg(name)}", body=spec)
+    def put_pipeline(self, name: str, spec_yaml: str) -> Json:
+        """Create or replace ``pipelines/<name>.yaml`` (the API validates the YAML first)."""
+        return self.client.request("PUT", f"/pipelines/{_seg(name)}", body={"spec": spec_yaml})
 
     def delete_pipeline(self, name: str) -> Json:
         return self.client.request("DELETE", f"/pipelines/{_seg(name)}")

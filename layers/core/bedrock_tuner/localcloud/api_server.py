@@ -177,7 +177,14 @@ class _Handler(BaseHTTPRequestHandler):
         payload, error = self.server.invoke(event)
         self._write(_response_of(payload, error, event["path"]))
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (QUERY, PROPFIND, …) goes to the function too, as API Gateway's
+        # ANY route would send it; the function answers 404/405 as problem details.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _write(self, response: dict[str, Any]) -> None:
         raw = response.get("body") or ""

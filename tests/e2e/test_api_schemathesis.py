@@ -1,0 +1,36 @@
+"""Property-based API testing: schemathesis generates requests from the committed OpenAPI
+document (docs/openapi.json) and sends them to the API the local cloud serves. Whatever it
+sends, the API answers with a client error or a success — never a server error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+
+from bedrock_tuner.localcloud.server import LocalCloud  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+schema = schemathesis.openapi.from_path(str(ROOT / "docs" / "openapi.json"))
+
+
+@pytest.fixture
+def api(cloud: LocalCloud, needs_handlers: None) -> str:
+    return cloud.api_url
+
+
+@schema.parametrize()
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_no_request_makes_a_server_error(case: Any, api: str) -> None:
+    response = case.call(base_url=api, timeout=30)
+    case.validate_response(response, checks=(not_a_server_error,))
