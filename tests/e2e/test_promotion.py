@@ -86,6 +86,8 @@ def test_promote_roll_back_and_read_the_history(
         ("rollback", 1, "regression"),
     ]
     assert {h["by"] for h in history} == {LOCAL_USER_ARN}
+    status, versions = call(f"{api}/models/support/versions")
+    assert [v["aliases"] for v in versions] == [["production"], []]
 
     # And the CLI reads the same history from the same API
     out = io.StringIO()

@@ -657,6 +657,15 @@ class DynamoStateStore:
             )
         ]
 
+    def alias_targets(self, family: str) -> dict[str, int]:
+        """Each alias of ``family`` and the version it points at (history items excluded)."""
+        targets: dict[str, int] = {}
+        for item in self._query(None, "PK", f"MODEL#{family}", sk_name="SK", sk_prefix="ALIAS#"):
+            name = str(item["SK"]).removeprefix("ALIAS#")
+            if "#" not in name and item.get("version") is not None:
+                targets[name] = int(item["version"])
+        return targets
+
     def version_for_job(self, job_arn: str) -> ModelVersion | None:
         pointer = self._get(f"JOB#{job_arn}", "VERSION")
         if pointer is None:

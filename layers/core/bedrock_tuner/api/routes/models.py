@@ -24,12 +24,20 @@ def list_families() -> list[dict[str, Any]]:
     tags=["models"],
 )
 def list_versions(family: str) -> list[dict[str, Any]]:
-    versions = default_deps().store.list_versions(family)
+    store = default_deps().store
+    versions = store.list_versions(family)
     if not versions:
         raise ModelNotFoundError(
             f"there is no model family {family}", fix="list the families with GET /models"
         )
-    return [version.model_dump(by_alias=True, mode="json") for version in versions]
+    targets = store.alias_targets(family)
+    return [
+        {
+            **version.model_dump(by_alias=True, mode="json"),
+            "aliases": sorted(a for a, v in targets.items() if v == version.version),
+        }
+        for version in versions
+    ]
 
 
 @router.get(
