@@ -98,14 +98,15 @@ def build_resolver() -> APIGatewayRestResolver:
         log("request failed", extra={"code": error.code, "status": response.status_code})
         return response
 
-    def on_invalid_request(error: RequestValidationError) -> Response[str]:
+    def invalid_request(details: Any) -> Response[str]:
+        """422 for request parts the API's models refuse (Powertools' or a route's own)."""
         errors = [
             {
-                "location": ".".join(str(part) for part in item.get("loc", ())),
+                "location": ".".join(str(part) for part in item.get("loc", ())) or "value",
                 "message": item.get("msg", ""),
                 "type": item.get("type", ""),
             }
-            for item in error.errors()
+            for item in details
         ]
         listed = "; ".join(f"{item['location']}: {item['message']}" for item in errors)
         return problem(
@@ -116,6 +117,9 @@ def build_resolver() -> APIGatewayRestResolver:
             fix="see the OpenAPI document (/openapi.json) or Swagger UI (/docs)",
             errors=json.loads(json.dumps(errors, default=str)),
         )
+
+    def on_invalid_request(error: RequestValidationError) -> Response[str]:
+        return invalid_request(error.errors())
 
     @app.not_found
     def on_not_found(_: Exception) -> Response[str]:
@@ -159,17 +163,7 @@ def build_resolver() -> APIGatewayRestResolver:
 
     def on_invalid_value(error: ValidationError) -> Response[str]:
         # A value the route's own models refuse (e.g. a path parameter too short for an id).
-        listed = "; ".join(
-            f"{'.'.join(str(p) for p in item.get('loc', ())) or 'value'}: {item.get('msg', '')}"
-            for item in error.errors()
-        )
-        return problem(
-            422,
-            code="BT_INVALID_REQUEST",
-            detail=f"the request does not fit the API: {listed}",
-            instance=_instance(app),
-            fix="see the OpenAPI document (/openapi.json) or Swagger UI (/docs)",
-        )
+        return invalid_request(error.errors())
 
     def on_unexpected(error: Exception) -> Response[str]:
         logger.exception("unexpected error", extra={"error": type(error).__name__})
