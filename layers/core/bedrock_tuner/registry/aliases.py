@@ -438,13 +438,9 @@ def promote(
         return change(current, previous_version=current.previous_version, status="unchanged")
 
     deployment_updated = False
-    try:
-        deps.ssm.put(parameter, target_arn, description=f"{family} {alias}: model to call")
-        if deployment:
-            deps.bedrock.update_custom_model_deployment(deployment, target.model_arn)
-            deployment_updated = True
-            _wait_for_deployment(deps, deployment)
-    except Exception as exc:  # noqa: BLE001 - any failure here is compensated, then re-raised
+
+    def compensate(exc: Exception) -> NoReturn:
+        """Put SSM and the deployment back, record the failed attempt, release the lease."""
         _fail(
             deps,
             change(current, status="failed", error=str(exc)),
@@ -458,6 +454,15 @@ def promote(
                 deployment_updated=deployment_updated,
             ),
         )
+
+    try:
+        deps.ssm.put(parameter, target_arn, description=f"{family} {alias}: model to call")
+        if deployment:
+            deps.bedrock.update_custom_model_deployment(deployment, target.model_arn)
+            deployment_updated = True
+            _wait_for_deployment(deps, deployment)
+    except Exception as exc:  # noqa: BLE001 - any failure here is compensated, then re-raised
+        compensate(exc)
 
     done = change(current, revision=current.revision + 1)
     fields = {
@@ -491,19 +496,7 @@ def promote(
             "(SSM and the deployment follow the last promotion that committed)",
         ) from exc
     except Exception as exc:  # noqa: BLE001 - compensated, then re-raised
-        _fail(
-            deps,
-            change(current, status="failed", error=str(exc)),
-            exc,
-            lease_id=lease_id,
-            restore=lambda: _restore(
-                deps,
-                parameter=parameter,
-                current=current,
-                deployment=deployment,
-                deployment_updated=deployment_updated,
-            ),
-        )
+        compensate(exc)
     logger.info(
         "alias changed",
         extra={"family": family, "alias": alias, "version": version, "action": action},
