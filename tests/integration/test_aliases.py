@@ -336,7 +336,11 @@ def test_compare_versions(deps: Deps) -> None:
 
 def test_auto_promotion_promotes_only_when_better(deps: Deps) -> None:
     spec = PipelineSpec.model_validate(
-        {"base_model": "amazon.titan-text-express-v1:0:8k", "promotion": "auto_if_better"}
+        {
+            "base_model": "amazon.titan-text-express-v1:0:8k",
+            "promotion": "auto_if_better",
+            "validation": {"split_ratio": 0.1},
+        }
     )
     manual = spec.model_copy(update={"promotion": "manual"})
     v1 = add_version(deps, 0.9)
@@ -353,12 +357,15 @@ def test_auto_promotion_promotes_only_when_better(deps: Deps) -> None:
     assert get_alias(deps, FAMILY, "production").version == 3
 
 
+AUTO = "promotion: auto_if_better\npromotion_metric: training_loss\n"
+
+
 def test_register_step_auto_promotes_and_a_failure_does_not_fail_it(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from integration.test_register_model_version import completed
 
-    state = completed(cloud, spec=SPEC + "promotion: auto_if_better\n")
+    state = completed(cloud, spec=SPEC + AUTO)
     output = invoke("register_model_version", state)
     assert output["version"] == 1
     assert output["promotion"]["status"] == "promoted"
@@ -368,9 +375,7 @@ def test_register_step_auto_promotes_and_a_failure_does_not_fail_it(
         raise PromotionError("SSM is down")
 
     monkeypatch.setattr(default_deps().ssm, "put", broken)
-    second = completed(
-        cloud, spec=SPEC + "promotion: auto_if_better\n", key="datasets/support-bot/b.jsonl"
-    )
+    second = completed(cloud, spec=SPEC + AUTO, key="datasets/support-bot/b.jsonl")
     monkeypatch.setattr(
         aliases, "auto_promotion_decision", lambda *a, **kw: (True, "forced for the test")
     )

@@ -131,6 +131,41 @@ def test_start_a_run_on_an_object(cloud: Cloud) -> None:
     assert again.status == 200 and again.json()["status"] == "duplicate"
 
 
+def test_a_run_that_ended_before_its_job_is_retried_after_the_fix(cloud: Cloud) -> None:
+    """Issue 7, finding 5: spec error, fix the spec, `runs start` -> a new run, linked."""
+    cloud.put_spec("support-bot", "base_model: no-such-model\n")
+    uploaded = cloud.upload(KEY, RECORDS)
+    first = invoke("on_dataset_uploaded", cloud.s3_event(KEY, uploaded))
+    assert first["status"] == "spec_error"
+    # the same S3 event again is a real duplicate: no new run, no second notification
+    again = invoke("on_dataset_uploaded", cloud.s3_event(KEY, uploaded))
+    assert again["runId"] == first["runId"]
+    assert len(cloud.notifications()) == 1
+    cloud.put_spec("support-bot")  # the fix
+    reply = call("POST", "/runs", body={"datasetUri": f"s3://{BUCKET}/{KEY}"})
+    assert reply.status == 202, reply.text
+    retry = reply.json()
+    assert retry["status"] == "started" and retry["retryOf"] == first["runId"]
+    assert retry["runId"] != first["runId"]
+    new = call("GET", f"/runs/{retry['runId']}").json()
+    old = call("GET", f"/runs/{first['runId']}").json()
+    assert (new["attempt"], new["retryOf"]) == (2, first["runId"])
+    assert old["retriedBy"] == retry["runId"] and old["status"] == "SPEC_ERROR"
+    # asking again while the retry runs is a duplicate pointing at the live run
+    dup = call("POST", "/runs", body={"datasetUri": f"s3://{BUCKET}/{KEY}"}).json()
+    assert dup["status"] == "duplicate" and dup["runId"] == retry["runId"]
+    # and a late duplicate of the original S3 event starts nothing
+    invoke("on_dataset_uploaded", cloud.s3_event(KEY, uploaded))
+    assert len(cloud.executions()) == 1 and cloud.notifications() == []  # nothing new
+
+
+def test_a_run_that_trained_is_not_retried(cloud: Cloud) -> None:
+    state = started_job(cloud)
+    reply = call("POST", "/runs", body={"datasetUri": f"s3://{BUCKET}/{KEY}"})
+    assert reply.status == 200 and reply.json()["status"] == "duplicate"
+    assert reply.json()["runId"] == state["runId"]
+
+
 def test_start_refuses_what_cannot_start(cloud: Cloud) -> None:
     uri = f"s3://{BUCKET}/{KEY}"
     call("POST", "/runs", body={"datasetUri": uri}).problem(404, "BT_DATASET_NOT_FOUND")

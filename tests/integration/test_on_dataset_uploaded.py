@@ -142,10 +142,26 @@ def test_the_pipelines_validation_file_does_not_start_a_run(cloud: Cloud) -> Non
 def test_a_key_bedrock_would_refuse_is_reported_before_anything_starts(cloud: Cloud) -> None:
     cloud.put_spec("support-bot")
     _, result = upload_and_invoke(cloud, "datasets/support-bot/my data+v2.jsonl")
-    assert result["status"] == "spec_error"
+    assert result["status"] == "rejected"
     [note] = cloud.notifications()
-    assert note["details"]["problems"][0]["path"] == "dataset.key"
-    assert "no spaces or +" in note["text"]
+    # the key is the problem, not the spec (issue 7, finding 12)
+    assert note["kind"] == "bad_dataset_key"
+    assert "spec" not in note["subject"]
+    assert "The pipeline spec is fine" in note["text"]
+    assert "no spaces or +" in note["details"]["fix"]
+    run = cloud.item(f"RUN#{result['runId']}", "RUN")
+    assert run is not None and run["status"] == "INVALID"
+    assert run["error"]["Error"] == "DatasetKeyError"
+
+
+def test_a_key_whose_report_would_exceed_the_s3_limit_is_refused(cloud: Cloud) -> None:
+    cloud.put_spec("support-bot")
+    stem = "x" * (1024 - len("datasets/support-bot/") - len(".jsonl"))  # a 1,024-byte key
+    _, result = upload_and_invoke(cloud, f"datasets/support-bot/{stem}.jsonl")
+    assert result["status"] == "rejected"
+    [note] = cloud.notifications()
+    assert note["kind"] == "bad_dataset_key"
+    assert "1024-byte key limit" in note["details"]["problem"]
 
 
 def test_a_malformed_event_is_a_coded_error(cloud: Cloud) -> None:

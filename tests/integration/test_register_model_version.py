@@ -60,6 +60,7 @@ def test_version_one_with_metrics_and_lineage(cloud: Cloud) -> None:
             "overfitting": False,
             "overfittingReason": None,
         },
+        "promotion": None,  # always present: the workflow's ResultSelector selects it
     }
     item = cloud.item("MODEL#support-bot", "VERSION#00000001")
     assert item is not None

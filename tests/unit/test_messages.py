@@ -56,8 +56,17 @@ def state(**extra: Any) -> ExecutionState:
     return ExecutionState.model_validate(base)
 
 
-def render(kind: str, **extra: Any) -> Any:
-    return render_notification(kind, state(**extra), region="us-east-1", execution_arn=EXECUTION)  # type: ignore[arg-type]
+WHERE = "--stack bt-prod --region us-east-1"
+
+
+def render(kind: str, *, where: str = WHERE, **extra: Any) -> Any:
+    return render_notification(
+        kind,  # type: ignore[arg-type]
+        state(**extra),
+        region="us-east-1",
+        execution_arn=EXECUTION,
+        where=where,
+    )
 
 
 def test_invalid_dataset_lists_top_problems_with_fixes_and_the_report() -> None:
@@ -96,9 +105,10 @@ def test_approval_needed_shows_cost_and_how_to_approve() -> None:
     note = render("approval_needed")
     assert note.severity == "warning"
     assert "$42.50" in note.subject
-    assert f"bedrock-tuner approvals approve {RUN}" in note.text
-    assert '"decision": "approve"' in note.text  # the handle_approval invoke
-    assert note.details["approve"] == f"bedrock-tuner approvals approve {RUN}"
+    assert f"bedrock-tuner approvals approve {RUN} {WHERE}" in note.text
+    assert note.details["approve"] == f"bedrock-tuner approvals approve {RUN} {WHERE}"
+    assert "--cli-binary-format" not in note.text  # AWS CLI v1 has no such option
+    assert "YOUR NAME" not in note.text  # the approver is whoever runs the command
 
 
 @pytest.mark.parametrize(
@@ -238,3 +248,132 @@ def test_slack_block_kit() -> None:
 
 def test_mrkdwn_is_escaped() -> None:
     assert escape_mrkdwn("<!channel> & <http://x|y>") == "&lt;!channel&gt; &amp; &lt;http://x|y&gt;"
+
+
+# --------------------------------------------------------------------------- issue 7
+
+
+def test_invalid_dataset_counts_come_from_the_report_not_the_top_five() -> None:
+    """A file with 10 error codes (37 errors): the message says so, though it lists 5."""
+    validation = state().validation
+    assert validation is not None
+    top = [TopProblem(code=f"E_{i}", count=5 if i < 2 else 3, fix="fix it") for i in range(5)]
+    bad = validation.model_copy(
+        update={
+            "valid": False,
+            "top_problems": top,
+            "errors": 37,
+            "warnings": 4,
+            "error_codes": 10,
+            "warning_codes": 2,
+            "invalid_records": 21,
+        }
+    )
+    note = render("invalid_dataset", validation=bad.model_dump(by_alias=True))
+    assert "37 errors of 10 kinds" in note.subject
+    assert "5 kinds" not in note.subject
+    assert note.details["errors"] == 37 and note.details["errorCodes"] == 10
+    assert note.details["invalidRecords"] == 21
+    assert "The first 5 of 12 kinds of problem" in note.text
+
+
+def test_approval_for_an_unpriced_model_states_the_real_reason() -> None:
+    reason = (
+        "the catalog has no training price for this model, so the cost is unknown: a person "
+        "approves (add a price with a catalog override to automate this)"
+    )
+    validation = {
+        **state().validation.model_dump(by_alias=True),  # type: ignore[union-attr]
+        "estimatedCostUsd": None,
+        "budgetReason": reason,
+    }
+    note = render("approval_needed", validation=validation)
+    assert note.subject.endswith("approval needed (cost unknown)")
+    assert reason in note.text
+    assert "above the auto-approve limit" not in note.text
+    assert note.details["reason"] == reason
+
+
+@pytest.mark.parametrize("where", ["--local", "--stack bt --region eu-west-1", ""])
+def test_printed_commands_say_how_to_find_the_stack(where: str) -> None:
+    note = render("approval_needed", where=where)
+    approve = note.details["approve"]
+    assert approve.startswith(f"bedrock-tuner approvals approve {RUN}")
+    assert approve.endswith(where)
+    rejected = render(
+        "approval_rejected", where=where, error={"Error": "ApprovalRejected", "Cause": "no"}
+    )
+    assert rejected.details["retry"] == (
+        "bedrock-tuner runs start support-bot s3://data-bkt/datasets/support-bot/train.jsonl"
+        + (f" {where}" if where else "")
+    )
+
+
+def _promoted(**promotion: Any) -> dict[str, Any]:
+    return {
+        "family": "support-bot",
+        "version": 2,
+        "modelArn": "arn:aws:bedrock:us-east-1:123456789012:custom-model/x",
+        "metrics": {"trainingLoss": 0.3, "validationLoss": 0.41},
+        "promotion": promotion or None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("promotion", "needles", "moved"),
+    [
+        (
+            {
+                "alias": "production",
+                "status": "promoted",
+                "reason": "validation loss 0.41 < 0.52",
+                "metric": "validationLoss",
+                "candidate": 0.41,
+                "current": 0.52,
+                "currentVersion": 1,
+            },
+            ["production now points at v2 (was v1): validation loss 0.41 < 0.52"],
+            True,
+        ),
+        (
+            {
+                "alias": "production",
+                "status": "skipped",
+                "reason": "validation loss 0.55 is not lower than 0.52",
+                "currentVersion": 1,
+            },
+            ["production stays at v1: validation loss 0.55 is not lower than 0.52"],
+            False,
+        ),
+        (
+            {
+                "alias": "production",
+                "status": "failed",
+                "reason": "promotion failed",
+                "error": "SSM is down",
+                "currentVersion": 1,
+            },
+            [
+                "Auto-promotion failed, so production stays at v1: SSM is down",
+                f"bedrock-tuner promote support-bot production 2 --reason reviewed {WHERE}",
+            ],
+            False,
+        ),
+        (
+            {},
+            [
+                "Promotion is manual: no alias moved",
+                f"bedrock-tuner promote support-bot production 2 --reason reviewed {WHERE}",
+            ],
+            False,
+        ),
+    ],
+    ids=["promoted", "skipped", "failed", "manual"],
+)
+def test_every_success_message_says_whether_the_alias_moved(
+    promotion: dict[str, Any], needles: list[str], moved: bool
+) -> None:
+    note = render("succeeded", version=_promoted(**promotion))
+    for needle in needles:
+        assert needle in note.text
+    assert note.details["promotion"]["moved"] is moved

@@ -279,3 +279,41 @@ def test_every_spec_example_in_the_docs_parses() -> None:
     for block in blocks:
         named = re.match(r"# pipelines/([\w.-]+)\.yaml", block)
         parse_spec(block, named.group(1) if named else "support-bot")
+
+
+# --------------------------------------------------------------------------- promotion
+
+
+def test_auto_if_better_without_a_validation_set_is_refused_with_the_choices() -> None:
+    error = problems_of("base_model: amazon.nova-lite-v1:0:300k\npromotion: auto_if_better\n")
+    assert paths(error) == ["promotion"]
+    _, message, fix = error.problems[0]
+    assert "validation loss" in message and "no validation" in message
+    assert "split_ratio" in fix and "promotion_metric: training_loss" in fix
+
+
+def test_auto_if_better_on_a_model_without_validation_data_names_the_only_metric() -> None:
+    error = problems_of("base_model: amazon.nova-2-lite-v1:0:256k\npromotion: auto_if_better\n")
+    _, message, fix = error.problems[0]
+    assert "takes no validation data" in message
+    assert "promotion_metric: training_loss" in fix and "split_ratio" not in fix
+
+
+def test_auto_if_better_decides_by_the_metric_the_spec_names() -> None:
+    with_split = parse_spec(
+        "base_model: amazon.nova-lite-v1:0:300k\npromotion: auto_if_better\n"
+        "validation: {split_ratio: 0.1}\n",
+        "p",
+    )
+    assert with_split.decisive_metric == "validation_loss"
+    by_training = parse_spec(
+        "base_model: amazon.nova-2-lite-v1:0:256k\npromotion: auto_if_better\n"
+        "promotion_metric: training_loss\n",
+        "p",
+    )
+    assert by_training.decisive_metric == "training_loss"
+
+
+def test_promotion_metric_without_auto_promotion_is_a_mistake() -> None:
+    error = problems_of("base_model: amazon.nova-lite-v1:0:300k\npromotion_metric: training_loss\n")
+    assert paths(error) == ["promotion_metric"]

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = Field(default=2, ge=1)
     state_machine_arn: str | None = None
     slack_secret_arn: str | None = None
+    stack_name: str | None = None
+    cli_target: str | None = None  # how printed commands find the stack (overrides stack_name)
     region: str = Field(
         default="us-east-1",
         validation_alias=AliasChoices("BT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
@@ -50,7 +52,14 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("kms_key_arn", "state_machine_arn", "slack_secret_arn", mode="before")
+    @field_validator(
+        "kms_key_arn",
+        "state_machine_arn",
+        "slack_secret_arn",
+        "stack_name",
+        "cli_target",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -61,6 +70,17 @@ class Settings(BaseSettings):
     def vpc_configured(self) -> bool:
         """Jobs run in the VPC only when both subnets and security groups are given."""
         return bool(self.job_subnet_ids and self.job_security_group_ids)
+
+    @property
+    def cli_where(self) -> str:
+        """How a ``bedrock-tuner`` command printed in a message finds this stack:
+        ``--stack NAME --region R`` (``BT_STACK_NAME``), or ``BT_CLI_TARGET`` when set (the
+        local cloud sets ``--local``), else nothing (the CLI's own default)."""
+        if self.cli_target:
+            return self.cli_target
+        if self.stack_name:
+            return f"--stack {self.stack_name} --region {self.region}"
+        return ""
 
     def require_state_machine_arn(self) -> str:
         if not self.state_machine_arn:

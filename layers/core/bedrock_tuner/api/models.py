@@ -108,7 +108,8 @@ class ApprovalView(Wire):
     requested_at: str | None = None
     decided_at: str | None = None
     decided_by: str | None = None
-    reason: str | None = None
+    reason: str | None = Field(default=None, description="the decision's reason")
+    why: str | None = Field(default=None, description="why the run waits (the budget decision)")
 
 
 # ----------------------------------------------------------------------------- estimate

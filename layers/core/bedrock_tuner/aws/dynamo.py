@@ -111,6 +111,7 @@ class ApprovalRecord(_Camel):
     decided_by: str | None = None
     reason: str | None = None
     pipeline: str | None = None
+    why: str | None = None  # why the run waits (the budget decision)
 
 
 class JobRecord(_Camel):
@@ -251,6 +252,34 @@ class DynamoStateStore:
             return existing, False
         return run, True
 
+    def claim_retry(self, origin_id: str, *, latest_id: str, new_id: str, attempt: int) -> bool:
+        """Point the object's first run at ``new_id`` as its latest attempt, if
+        ``latest_id`` still is (one winner when two retries of the same run race).
+
+        Returns ``False`` when another retry claimed it first.
+        """
+        condition = (
+            "attribute_not_exists(latestRunId)"
+            if latest_id == origin_id
+            else "latestRunId = :latest"
+        )
+        values: dict[str, Any] = {":new": new_id, ":attempt": attempt}
+        if latest_id != origin_id:
+            values[":latest"] = latest_id
+        try:
+            self._call(
+                "update_item",
+                Key=_item(self._run_key(origin_id)),
+                UpdateExpression="SET latestRunId = :new, attempts = :attempt",
+                ConditionExpression=f"attribute_exists(PK) AND ({condition})",
+                ExpressionAttributeValues={k: _attr(v) for k, v in values.items()},
+            )
+        except Exception as exc:
+            if self._failed_condition(exc):
+                return False
+            raise
+        return True
+
     def get_run(self, run_id: str) -> Run | None:
         item = self._get(f"RUN#{run_id}", "RUN")
         return Run.model_validate(item) if item else None
@@ -341,6 +370,7 @@ class DynamoStateStore:
         cost_usd: float | None,
         requested_at: str,
         pipeline: str,
+        why: str | None = None,
     ) -> ApprovalRecord:
         """Store a pending approval with its task token (a retry replaces the token).
 
@@ -369,6 +399,9 @@ class DynamoStateStore:
             sets.append("costUsd = :cost")
         else:
             values.pop(":cost")
+        if why:
+            values[":why"] = why
+            sets.append("why = :why")
         try:
             response = self._call(
                 "update_item",

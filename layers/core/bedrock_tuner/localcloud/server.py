@@ -244,7 +244,9 @@ class LocalCloud:
         deployment = Deployer(self.client, self.region).deploy(template, stack_name, params)
         t0 = time.perf_counter()
         environment = self.bridge.register_stack(deployment, self.client)
-        self._set_env(**environment)
+        # Commands the functions print (notifications) find this stack with `--local`, not
+        # `--stack NAME` (which would look the stack up in AWS): docs/local-cloud.md.
+        self._set_env(**environment, BT_CLI_TARGET="--local")
         _forget_cached_clients()
         if require_handlers:
             self.bridge.load_handlers()

@@ -8,7 +8,9 @@ subscription shows ``text``) and to Slack as Block Kit (:mod:`bedrock_tuner.noti
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -24,8 +26,11 @@ __all__ = [
     "Notification",
     "Severity",
     "explain_failure",
+    "render_bad_dataset_key",
     "render_notification",
     "render_spec_error",
+    "retry_command",
+    "validate_command",
 ]
 
 Severity = Literal["info", "success", "warning", "error"]
@@ -185,20 +190,42 @@ def _usd(value: float | None) -> str:
     return "unknown" if value is None else f"${value:,.2f}"
 
 
-def _common_links(
-    state: ExecutionState, region: str, execution_arn: str | None, *, report: bool = True
-) -> list[Link]:
+@dataclass(frozen=True)
+class _Context:
+    region: str
+    execution_arn: str | None
+    where: str  # how the CLI finds the stack: "--stack NAME --region R", "--local" or ""
+
+
+def _cli(command: str, where: str) -> str:
+    """A ``bedrock-tuner`` stack command as a person pastes it (with how to find the stack)."""
+    return f"bedrock-tuner {command}" + (f" {where}" if where else "")
+
+
+def _quote(value: str) -> str:
+    """``value`` as one shell word (quoted only when it needs to be)."""
+    return shlex.quote(value)
+
+
+def validate_command(dataset_uri: str, model: str) -> str:
+    """The local check of a dataset, runnable as printed (S3 needs read access)."""
+    return f"bedrock-tuner validate {_quote(dataset_uri)} --model {_quote(model)}"
+
+
+def _common_links(state: ExecutionState, ctx: _Context, *, report: bool = True) -> list[Link]:
     links: list[Link] = []
     if report and state.validation is not None:
         parts = _split_uri(state.validation.report_uri)
         if parts:
-            links.append(Link(label="Validation report", url=s3_console_url(*parts, region)))
-    if execution_arn:
-        links.append(Link(label="Execution", url=execution_console_url(execution_arn, region)))
+            links.append(Link(label="Validation report", url=s3_console_url(*parts, ctx.region)))
+    if ctx.execution_arn:
+        links.append(
+            Link(label="Execution", url=execution_console_url(ctx.execution_arn, ctx.region))
+        )
     links.append(
         Link(
             label="Pipeline spec",
-            url=s3_console_url(state.dataset.bucket, spec_keys_for(state.pipeline)[0], region),
+            url=s3_console_url(state.dataset.bucket, spec_keys_for(state.pipeline)[0], ctx.region),
         )
     )
     return links
@@ -251,14 +278,22 @@ def _base(
     )
 
 
-def _invalid_dataset(state: ExecutionState, region: str, execution_arn: str | None) -> Notification:
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def _invalid_dataset(state: ExecutionState, ctx: _Context) -> Notification:
     validation = state.validation
     problems = validation.top_problems if validation else []
     lines = [f"The dataset {state.dataset.uri} failed validation, so no training job was started."]
     if validation and validation.verdict:
         lines.append(validation.verdict)
+    kinds = validation.error_codes if validation else 0
     if problems:
-        lines.append("Top problems:")
+        shown = min(len(problems), _TOP)
+        total = (validation.error_codes + validation.warning_codes) if validation else shown
+        head = "Problems" if shown >= total else f"The first {shown} of {total} kinds of problem"
+        lines.append(f"{head}:")
         for problem in problems[:_TOP]:
             example = f" — e.g. {problem.example}" if problem.example else ""
             lines.append(f"• {problem.code} ×{problem.count:,}{example}")
@@ -266,82 +301,100 @@ def _invalid_dataset(state: ExecutionState, region: str, execution_arn: str | No
     if validation:
         lines.append(f"Full report (every problem, with line numbers): {validation.report_uri}")
     lines.append(
-        "Check it locally with `bedrock-tuner validate FILE --model "
-        f"{_spec_value(state, 'base_model', 'MODEL')}`, fix the data and upload it again "
-        "(the new object version starts a new run)."
+        "Check it with "
+        f"`{validate_command(state.dataset.uri, _spec_value(state, 'base_model', 'MODEL'))}`, "
+        "fix the data and upload it again (the new object version starts a new run)."
     )
-    errors = sum(p.count for p in problems)
+    errors = validation.errors if validation else 0
+    if validation and errors:
+        what = f"{_plural(errors, 'error')} of {_plural(kinds, 'kind')}"
+    else:
+        what = ""
     return _base(
         "invalid_dataset",
         state,
-        subject=f"dataset invalid ({len(problems)} kinds of problem)"
-        if problems
-        else "dataset invalid",
+        subject=f"dataset invalid ({what})" if what else "dataset invalid",
         text="\n".join(lines),
         severity="error",
         details={
             "records": validation.records if validation else None,
+            "invalidRecords": validation.invalid_records if validation else None,
             "problems": [p.model_dump(mode="json") for p in problems[:_TOP]],
             "errors": errors,
+            "warnings": validation.warnings if validation else 0,
+            "errorCodes": kinds,
+            "warningCodes": validation.warning_codes if validation else 0,
             "reportUri": validation.report_uri if validation else None,
         },
-        links=_common_links(state, region, execution_arn),
+        links=_common_links(state, ctx),
     )
 
 
-def _over_budget(state: ExecutionState, region: str, execution_arn: str | None) -> Notification:
+def retry_command(state: ExecutionState, ctx: _Context) -> str:
+    """Start a new run on the same object version (a run that ended before its job can be
+    retried once its cause is fixed)."""
+    return _cli(f"runs start {_quote(state.pipeline)} {_quote(state.dataset.uri)}", ctx.where)
+
+
+def _over_budget(state: ExecutionState, ctx: _Context) -> Notification:
     validation = state.validation
     cost = validation.estimated_cost_usd if validation else None
     budget = _spec_value(state, "budget", {}) or {}
     max_usd = budget.get("max_usd") if isinstance(budget, dict) else None
-    text = (
+    lines = [
         f"Training on {state.dataset.uri} would cost about {_usd(cost)}, above this "
-        f"pipeline's maximum of {_usd(max_usd)} (budget.max_usd), so nothing was started.\n"
-        f"{validation.budget_reason + chr(10) if validation and validation.budget_reason else ''}"
-        "To train anyway, raise budget.max_usd in "
-        f"{spec_keys_for(state.pipeline)[0]} and upload the dataset again; to spend less, "
-        "train fewer epochs (hyperparameters.epochCount) or fewer records."
+        f"pipeline's maximum of {_usd(max_usd)} (budget.max_usd), so nothing was started."
+    ]
+    if validation and validation.training_tokens:
+        lines.append(f"Training tokens: {validation.training_tokens:,}.")
+    lines.append(
+        f"To train anyway, raise budget.max_usd in {spec_keys_for(state.pipeline)[0]}, then "
+        f"start a new run on the same data: {retry_command(state, ctx)}"
+    )
+    lines.append(
+        "To spend less, train fewer epochs (hyperparameters.epochCount) or on fewer records."
     )
     return _base(
         "over_budget",
         state,
         subject=f"over budget ({_usd(cost)} > {_usd(max_usd)})",
-        text=text,
+        text="\n".join(lines),
         severity="warning",
         details={
             "estimatedCostUsd": cost,
             "maxUsd": max_usd,
+            "reason": validation.budget_reason if validation else None,
             "trainingTokens": validation.training_tokens if validation else None,
+            "retry": retry_command(state, ctx),
         },
-        links=_common_links(state, region, execution_arn),
+        links=_common_links(state, ctx),
     )
 
 
-def approval_commands(run_id: str, function_name: str | None = None) -> list[str]:
-    """How a person approves or rejects a waiting run."""
-    target = function_name or "<HandleApprovalFunction>"
+def approval_commands(run_id: str, where: str = "") -> list[str]:
+    """How a person approves or rejects a waiting run (each runs as printed)."""
     return [
-        f"bedrock-tuner approvals approve {run_id}",
-        f'bedrock-tuner approvals reject {run_id} --reason "..."',
-        f"aws lambda invoke --function-name {target} --cli-binary-format raw-in-base64-out "
-        f'--payload \'{{"runId": "{run_id}", "decision": "approve", "by": "YOUR NAME"}}\' out.json',
+        _cli(f"approvals approve {run_id}", where),
+        _cli(f"approvals reject {run_id} --reason {_quote('not worth it')}", where),
     ]
 
 
-def _approval_needed(state: ExecutionState, region: str, execution_arn: str | None) -> Notification:
+def _cost_phrase(cost: float | None) -> str:
+    return "cost unknown" if cost is None else f"est. {_usd(cost)}"
+
+
+def _approval_needed(state: ExecutionState, ctx: _Context) -> Notification:
     validation = state.validation
     cost = validation.estimated_cost_usd if validation else None
-    commands = approval_commands(state.run_id)
-    why = (
-        validation.budget_reason
-        if validation and validation.budget_reason
-        else "the estimated cost is above the auto-approve limit"
-    )
+    commands = approval_commands(state.run_id, ctx.where)
+    why = validation.budget_reason if validation and validation.budget_reason else None
     lines = [
         f"Run {state.run_id} of {state.pipeline} is waiting for approval before it starts a "
         f"Bedrock customization job on {state.dataset.uri}.",
-        f"Estimated training cost: {_usd(cost)} ({why}).",
+        f"Estimated training cost: {_usd(cost)}.",
     ]
+    if why:
+        lines.append(f"Why it waits: {why}.")
     if validation:
         lines.append(
             f"Records: {validation.records:,}; training tokens: {validation.training_tokens:,}."
@@ -349,15 +402,14 @@ def _approval_needed(state: ExecutionState, region: str, execution_arn: str | No
     lines += [
         f"To approve:  {commands[0]}",
         f"To reject:   {commands[1]}",
-        f"Without the CLI: {commands[2]} (decision approve or reject).",
+        "(or POST /approvals/{run} on the stack's API, docs/api.md)",
         "If nobody decides before the approval timeout, the run stops and nothing is spent.",
     ]
-    text = "\n".join(lines)
     return _base(
         "approval_needed",
         state,
-        subject=f"approval needed ({_usd(cost)})",
-        text=text,
+        subject=f"approval needed ({_cost_phrase(cost)})",
+        text="\n".join(lines),
         severity="warning",
         details={
             "estimatedCostUsd": cost,
@@ -365,13 +417,11 @@ def _approval_needed(state: ExecutionState, region: str, execution_arn: str | No
             "approve": commands[0],
             "reject": commands[1],
         },
-        links=_common_links(state, region, execution_arn),
+        links=_common_links(state, ctx),
     )
 
 
-def _approval_rejected(
-    state: ExecutionState, region: str, execution_arn: str | None
-) -> Notification:
+def _approval_rejected(state: ExecutionState, ctx: _Context) -> Notification:
     error = state.error
     timed_out = error is not None and error.error == "States.Timeout"
     if timed_out:
@@ -381,9 +431,10 @@ def _approval_rejected(
         what = f"it was rejected{': ' + cause if cause else ''}"
     text = (
         f"Run {state.run_id} of {state.pipeline} ({state.dataset.uri}) did not start: {what}. "
-        "Nothing was spent. To try again, upload the dataset again (a new object version "
-        "starts a new run), or raise budget.auto_approve_usd in "
-        f"{spec_keys_for(state.pipeline)[0]} if runs like this should start on their own."
+        "Nothing was spent.\n"
+        f"To ask again on the same data: {retry_command(state, ctx)}\n"
+        f"If runs like this should start on their own, raise budget.auto_approve_usd in "
+        f"{spec_keys_for(state.pipeline)[0]}."
     )
     return _base(
         "approval_rejected",
@@ -391,12 +442,16 @@ def _approval_rejected(
         subject="approval timed out" if timed_out else "run rejected",
         text=text,
         severity="warning",
-        details={"timedOut": timed_out, "reason": None if timed_out else what},
-        links=_common_links(state, region, execution_arn),
+        details={
+            "timedOut": timed_out,
+            "reason": None if timed_out else what,
+            "retry": retry_command(state, ctx),
+        },
+        links=_common_links(state, ctx),
     )
 
 
-def _job_failed(state: ExecutionState, region: str, execution_arn: str | None) -> Notification:
+def _job_failed(state: ExecutionState, ctx: _Context) -> Notification:
     result = state.job_result
     status = result.status if result else "unknown"
     message = result.failure_message if result else None
@@ -412,8 +467,8 @@ def _job_failed(state: ExecutionState, region: str, execution_arn: str | None) -
         + (f"Bedrock says: {message}\n" if message else "")
         + f"What to do: {hint}."
     )
-    links = _common_links(state, region, execution_arn, report=False)
-    links.append(Link(label="Bedrock jobs", url=bedrock_jobs_console_url(region)))
+    links = _common_links(state, ctx, report=False)
+    links.append(Link(label="Bedrock jobs", url=bedrock_jobs_console_url(ctx.region)))
     return _base(
         "job_failed",
         state,
@@ -431,12 +486,12 @@ def _job_failed(state: ExecutionState, region: str, execution_arn: str | None) -
 
 
 _ERROR_HINTS = {
-    "SpecError": "fix the pipeline spec as the message says, then upload the dataset again",
+    "SpecError": "fix the pipeline spec as the message says",
     "DatasetSourceError": "the dataset could not be read (deleted, or no access): check the "
-    "object and the functions' permissions, then upload it again",
-    "ThrottlingError": "AWS kept throttling after every retry: upload the dataset again later, "
-    "or ask for a higher quota",
-    "TransientError": "AWS kept failing after every retry: upload the dataset again later",
+    "object and the functions' permissions",
+    "ThrottlingError": "AWS kept throttling after every retry: try again later, or ask for a "
+    "higher quota",
+    "TransientError": "AWS kept failing after every retry: try again later",
     "UnknownModelError": "the spec's base model is not in the catalog: fix base_model",
     "UnsupportedCustomizationError": "the base model does not support that customization type",
     "States.Timeout": "the job took longer than the workflow waits (JobTimeoutSeconds); check "
@@ -446,7 +501,7 @@ _ERROR_HINTS = {
 }
 
 
-def _pipeline_failed(state: ExecutionState, region: str, execution_arn: str | None) -> Notification:
+def _pipeline_failed(state: ExecutionState, ctx: _Context) -> Notification:
     error = state.error
     name = error.error_type() if error else "unknown error"
     cause = error.cause_message() if error else ""
@@ -455,26 +510,83 @@ def _pipeline_failed(state: ExecutionState, region: str, execution_arn: str | No
             cause, dataset=state.dataset.uri, model=str(_spec_value(state, "base_model", ""))
         )
     else:
-        hint = _ERROR_HINTS.get(
-            name, "look at the execution's failed step for details, then upload the dataset again"
-        )
-    text = (
+        hint = _ERROR_HINTS.get(name, "look at the execution's failed step for details")
+    lines = [
         f"Run {state.run_id} of {state.pipeline} ({state.dataset.uri}) failed: {name}"
         + (f": {cause}" if cause else "")
-        + f".\nWhat to do: {hint}."
-    )
+        + ".",
+        f"What to do: {hint}.",
+    ]
+    retry = None
+    if state.job is None:  # nothing was trained: the same object can run again
+        retry = retry_command(state, ctx)
+        lines.append(f"Then start a new run on the same data: {retry}")
+    else:
+        lines.append("Then upload the dataset again (the new object version starts a new run).")
     return _base(
         "pipeline_failed",
         state,
         subject=f"run failed ({name})",
-        text=text,
+        text="\n".join(lines),
         severity="error",
-        details={"error": name, "cause": cause, "hint": hint},
-        links=_common_links(state, region, execution_arn),
+        details={"error": name, "cause": cause, "hint": hint, "retry": retry},
+        links=_common_links(state, ctx),
     )
 
 
-def _succeeded(state: ExecutionState, region: str, execution_arn: str | None) -> Notification:
+def _promotion_lines(state: ExecutionState, ctx: _Context) -> tuple[list[str], dict[str, Any]]:
+    """Whether the alias moved, and why or why not (every success message says so)."""
+    version = state.version
+    if version is None:
+        return [], {}
+    promotion = version.promotion
+    promote_cmd = _cli(
+        f"promote {_quote(version.family)} production {version.version} "
+        f"--reason {_quote('reviewed')}",
+        ctx.where,
+    )
+    if not promotion:
+        return (
+            [
+                "Promotion is manual: no alias moved. When you are satisfied, point "
+                f"production at this version: {promote_cmd}",
+                "To call the model, create a custom model deployment (on-demand) or provisioned "
+                "throughput — and delete provisioned throughput you no longer need: it is "
+                "billed by the hour.",
+            ],
+            {"moved": False, "policy": "manual"},
+        )
+    alias = str(promotion.get("alias") or "production")
+    status = promotion.get("status")
+    reason = str(promotion.get("reason") or "")
+    before = promotion.get("currentVersion")
+    details: dict[str, Any] = {
+        "moved": status == "promoted",
+        "policy": "auto_if_better",
+        "alias": alias,
+        "metric": promotion.get("metric"),
+        "candidate": promotion.get("candidate"),
+        "current": promotion.get("current"),
+        "from": before,
+        "to": version.version if status == "promoted" else before,
+        "reason": reason,
+    }
+    if status == "promoted":
+        was = f" (was v{before})" if before is not None else ""
+        line = f"{alias} now points at v{version.version}{was}: {reason}."
+    elif status == "failed":
+        stays = f"stays at v{before}" if before is not None else "did not move"
+        line = (
+            f"Auto-promotion failed, so {alias} {stays}: {promotion.get('error') or reason}. "
+            f"Promote by hand once fixed: {promote_cmd}"
+        )
+    else:
+        stays = f"stays at v{before}" if before is not None else "did not move"
+        line = f"{alias} {stays}: {reason}."
+    return [line], details
+
+
+def _succeeded(state: ExecutionState, ctx: _Context) -> Notification:
     version = state.version
     metrics = version.metrics if version else {}
     lines = []
@@ -502,16 +614,8 @@ def _succeeded(state: ExecutionState, region: str, execution_arn: str | None) ->
     validation = state.validation
     if validation and validation.estimated_cost_usd is not None:
         lines.append(f"Estimated training cost: {_usd(validation.estimated_cost_usd)}.")
-    promotion = _spec_value(state, "promotion", "manual")
-    if promotion == "manual":
-        lines.append(
-            "Promotion is manual: point an alias (e.g. production) at this version when "
-            "you are satisfied. To use it, create a custom model deployment "
-            "(on-demand) or provisioned throughput — and delete provisioned throughput "
-            "you no longer need: it is billed by the hour."
-        )
-    else:
-        lines.append("Promotion: auto_if_better (the alias moves if validation loss improved).")
+    promotion_lines, promotion = _promotion_lines(state, ctx)
+    lines += promotion_lines
     return _base(
         "succeeded",
         state,
@@ -523,12 +627,13 @@ def _succeeded(state: ExecutionState, region: str, execution_arn: str | None) ->
             "version": version.version if version else None,
             "modelArn": version.model_arn if version else None,
             "metrics": metrics,
+            "promotion": promotion,
         },
-        links=_common_links(state, region, execution_arn, report=True),
+        links=_common_links(state, ctx, report=True),
     )
 
 
-_RENDERERS: dict[str, Callable[[ExecutionState, str, str | None], Notification]] = {
+_RENDERERS: dict[str, Callable[[ExecutionState, _Context], Notification]] = {
     "invalid_dataset": _invalid_dataset,
     "over_budget": _over_budget,
     "approval_needed": _approval_needed,
@@ -540,32 +645,48 @@ _RENDERERS: dict[str, Callable[[ExecutionState, str, str | None], Notification]]
 
 
 def render_notification(
-    kind: NotifyKind, state: ExecutionState, *, region: str, execution_arn: str | None = None
+    kind: NotifyKind,
+    state: ExecutionState,
+    *,
+    region: str,
+    execution_arn: str | None = None,
+    where: str = "",
 ) -> Notification:
-    """Render ``kind`` for the execution state ``state`` (``spec_error``: use
-    :func:`render_spec_error`, the run never had an execution)."""
+    """Render ``kind`` for the execution state ``state``.
+
+    ``where`` is how a printed ``bedrock-tuner`` command finds the stack (``--stack NAME
+    --region R`` on AWS, ``--local`` on the local cloud): every command a message prints
+    runs as printed. ``spec_error`` and ``bad_dataset_key`` have their own renderers (the run
+    never had an execution).
+    """
+    ctx = _Context(region=region, execution_arn=execution_arn, where=where)
     if kind == "spec_error":
         error = state.error
         return render_spec_error(
             SpecError(error.cause_message() if error else "the pipeline spec is invalid"),
             state=state,
             region=region,
+            where=where,
         )
-    return _RENDERERS[kind](state, region, execution_arn)
+    return _RENDERERS[kind](state, ctx)
 
 
-def render_spec_error(error: SpecError, *, state: ExecutionState, region: str) -> Notification:
-    """A spec (or dataset key) problem stopped a run before anything started."""
+def render_spec_error(
+    error: SpecError, *, state: ExecutionState, region: str, where: str = ""
+) -> Notification:
+    """A spec problem stopped a run before anything started."""
+    ctx = _Context(region=region, execution_arn=None, where=where)
+    spec_key = spec_keys_for(state.pipeline)[0]
     lines = [
         f"{state.dataset.uri} was uploaded, but no run started: the pipeline spec of "
-        f"{state.pipeline} has a problem."
+        f"{state.pipeline} ({spec_key}) has a problem."
     ]
     for path, message, fix in error.problems:
-        where = f"{path}: " if path else ""
-        lines.append(f"• {where}{message}" + (f"\n  fix: {fix}" if fix else ""))
+        where_in_spec = f"{path}: " if path else ""
+        lines.append(f"• {where_in_spec}{message}" + (f"\n  fix: {fix}" if fix else ""))
+    retry = retry_command(state, ctx)
     lines.append(
-        f"Fix {spec_keys_for(state.pipeline)[0]} in the bucket, then upload the dataset "
-        "again (a new object version starts a new run)."
+        f"Fix {spec_key} in the bucket, then start the run again on the same data: {retry}"
     )
     return Notification(
         kind="spec_error",
@@ -581,12 +702,48 @@ def render_spec_error(error: SpecError, *, state: ExecutionState, region: str) -
                 {"path": path, "message": message, "fix": fix}
                 for path, message, fix in error.problems
             ],
+            "retry": retry,
         },
         links=[
             Link(
                 label="Pipeline spec",
-                url=s3_console_url(state.dataset.bucket, spec_keys_for(state.pipeline)[0], region),
+                url=s3_console_url(state.dataset.bucket, spec_key, region),
             )
         ],
         slack=True,
+    )
+
+
+def render_bad_dataset_key(
+    problem: str, fix: str, *, state: ExecutionState, region: str
+) -> Notification:
+    """The dataset's S3 key cannot be used (Bedrock refuses it, or it is too long): the
+    spec is fine, the object must be renamed."""
+    lines = [
+        f"{state.dataset.uri} was uploaded, but no run started: the object's key cannot be "
+        "used for training.",
+        f"• {problem}",
+        f"  fix: {fix}",
+        "The pipeline spec is fine; nothing was started and nothing was spent.",
+    ]
+    return Notification(
+        kind="bad_dataset_key",
+        subject=_subject(state.pipeline, "dataset key not usable"),
+        text="\n".join(lines),
+        run_id=state.run_id,
+        pipeline=state.pipeline,
+        severity="error",
+        details={
+            "dataset": state.dataset.uri,
+            "datasetVersionId": state.dataset.version_id,
+            "problem": problem,
+            "fix": fix,
+        },
+        links=[
+            Link(
+                label="Dataset",
+                url=s3_console_url(state.dataset.bucket, state.dataset.key, region),
+            )
+        ],
+        slack=_wants_slack(state),
     )

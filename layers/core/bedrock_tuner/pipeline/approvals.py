@@ -51,6 +51,7 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
         cost_usd=cost,
         requested_at=deps.now(),
         pipeline=state.pipeline,
+        why=state.validation.budget_reason if state.validation else None,
     )
     if record.status in {"APPROVED", "REJECTED"}:
         delivered = _resume(deps, request.token, record)
@@ -62,7 +63,12 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
     deps.store.update_run(
         state.run_id,
         status=RunStatus.AWAITING_APPROVAL,
-        step=Step(name="approval", status="requested", at=deps.now(), detail=f"cost {cost}"),
+        step=Step(
+            name="approval",
+            status="requested",
+            at=deps.now(),
+            detail="cost unknown" if cost is None else f"estimated ${cost:,.2f}",
+        ),
     )
     run = deps.store.get_run(state.run_id)
     note = render_notification(
@@ -70,6 +76,7 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
         state,
         region=deps.settings.region,
         execution_arn=run.execution_arn if run else None,
+        where=deps.settings.cli_where,
     )
     publish_notification(deps, note)
     count("ApprovalRequested")

@@ -34,6 +34,7 @@ OUTCOME_STATUS: dict[str, RunStatus | None] = {
     "pipeline_failed": RunStatus.FAILED,
     "succeeded": RunStatus.SUCCEEDED,
     "spec_error": RunStatus.SPEC_ERROR,
+    "bad_dataset_key": RunStatus.INVALID,
 }
 
 
@@ -53,6 +54,7 @@ def notify_run(request: NotifyRequest, deps: Deps) -> dict[str, Any]:
         state,
         region=deps.settings.region,
         execution_arn=run.execution_arn if run else None,
+        where=deps.settings.cli_where,
     )
     message_id = publish_notification(deps, note)
     if run is not None:

@@ -41,6 +41,7 @@ NotifyKind = Literal[
     "pipeline_failed",
     "succeeded",
     "spec_error",
+    "bad_dataset_key",
 ]
 
 
@@ -88,10 +89,15 @@ class ValidationOutput(_Wire):
     top_problems: list[TopProblem] = Field(default_factory=list)
     training_uri: str | None = None
     validation_uri: str | None = None
-    # additions (the workflow's ResultSelector does not carry them on)
     budget_reason: str | None = None
     dataset_sha256: str | None = None
     verdict: str | None = None
+    # the report's own counts (top_problems holds only the first few codes)
+    errors: int = 0
+    warnings: int = 0
+    error_codes: int = 0
+    warning_codes: int = 0
+    invalid_records: int = 0
 
 
 class JobOutput(_Wire):
@@ -128,14 +134,9 @@ class VersionOutput(_Wire):
     version: int
     model_arn: str
     metrics: dict[str, Any] = Field(default_factory=dict)
-    # auto-promotion's outcome (``promotion: auto_if_better`` only; absent otherwise)
+    # auto-promotion's outcome (``promotion: auto_if_better`` only; null otherwise). Always
+    # present: the workflow's ResultSelector needs every key.
     promotion: dict[str, Any] | None = None
-
-    def wire(self) -> dict[str, Any]:
-        data = super().wire()
-        if data.get("promotion") is None:
-            data.pop("promotion", None)
-        return data
 
 
 class WorkflowError(BaseModel):

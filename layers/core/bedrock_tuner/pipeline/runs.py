@@ -25,6 +25,7 @@ __all__ = [
     "Step",
     "decide_budget",
     "execution_name_for",
+    "retry_run_id",
     "run_id_for",
     "run_id_from_execution_name",
     "utc_now",
@@ -60,6 +61,12 @@ def run_id_for(bucket: str, key: str, version_or_etag: str) -> str:
     """
     marker = normalise_etag(version_or_etag)
     digest = hashlib.sha256(f"{bucket}/{key}#{marker}".encode()).hexdigest()
+    return "r" + digest[:12]
+
+
+def retry_run_id(origin_id: str, attempt: int) -> str:
+    """The id of attempt ``attempt`` (2, 3 …) of the object whose first run is ``origin_id``."""
+    digest = hashlib.sha256(f"{origin_id}#attempt{attempt}".encode()).hexdigest()
     return "r" + digest[:12]
 
 
@@ -175,6 +182,11 @@ class Run(_Record):
     error: dict[str, Any] | None = None
     outcome: str | None = None  # the last notification kind (the run's end, for most)
     notifications: dict[str, str] = Field(default_factory=dict)  # kind -> SNS message id
+    # retries of an object version whose run ended before any job (docs/pipeline.md)
+    attempt: int = 1
+    retry_of: str | None = None  # the run this one retries
+    retried_by: str | None = None  # the run that retried this one
+    latest_run_id: str | None = None  # on the object's first run: its newest attempt
 
     def with_step(
         self, name: str, status: str, *, at: str | None = None, detail: str | None = None
@@ -190,6 +202,12 @@ class Run(_Record):
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL_RUN_STATUSES
+
+    @property
+    def retriable(self) -> bool:
+        """Ended before any Bedrock job started (nothing was trained or billed): a new run
+        on the same object may try again once the cause is fixed."""
+        return self.terminal and self.status != RunStatus.SUCCEEDED and self.job_arn is None
 
 
 # --------------------------------------------------------------------------- budget

@@ -237,12 +237,18 @@ class PipelineSpec(_Section):
     custom_model_name: str = "{pipeline}-{date}-{run}"
     model_family: str | None = None
     promotion: Literal["manual", "auto_if_better"] = "manual"
+    promotion_metric: Literal["validation_loss", "training_loss"] | None = None
     distillation: DistillationSpec | None = None
     rft: RftSpec | None = None
 
     def family(self, pipeline: str) -> str:
         """Versions are numbered per family (default: the pipeline name)."""
         return self.model_family or pipeline
+
+    @property
+    def decisive_metric(self) -> Literal["validation_loss", "training_loss"]:
+        """The loss ``auto_if_better`` compares (validation loss unless the spec says)."""
+        return self.promotion_metric or "validation_loss"
 
     # -- field checks ------------------------------------------------------------------
     @field_validator("hyperparameters", mode="before")
@@ -419,6 +425,56 @@ def _resolve_catalog(data: dict[str, Any], catalog: Catalog, found: list[InitErr
                 data.get("validation"),
                 f"{model.name} takes no validation data for {ctype.value}",
                 "remove the validation section",
+            )
+        )
+    _check_promotion(data, model, ctype, support, found)
+
+
+def _check_promotion(
+    data: dict[str, Any],
+    model: CatalogModel,
+    ctype: CustomizationType,
+    support: TypeSupport,
+    found: list[InitErrorDetails],
+) -> None:
+    """``auto_if_better`` must have a loss it can compare: validation loss needs a
+    validation set; training loss is only used when the spec asks for it."""
+    promotion = data.get("promotion")
+    metric = data.get("promotion_metric")
+    if promotion != "auto_if_better":
+        if metric is not None:
+            found.append(
+                _detail(
+                    ("promotion_metric",),
+                    metric,
+                    "promotion_metric applies only to `promotion: auto_if_better`",
+                    "remove promotion_metric, or set promotion: auto_if_better",
+                )
+            )
+        return
+    if metric not in (None, "validation_loss") or data.get("validation") is not None:
+        return
+    if support.accepts_validation:
+        found.append(
+            _detail(
+                ("promotion",),
+                promotion,
+                "auto_if_better compares validation loss, and this pipeline has no "
+                "validation set, so no version could ever be promoted after the first",
+                "add `validation: {split_ratio: 0.1}` (or validation.file), or decide by "
+                "training loss with `promotion_metric: training_loss` (weaker: it rewards "
+                "memorising the training data)",
+            )
+        )
+    else:
+        found.append(
+            _detail(
+                ("promotion",),
+                promotion,
+                f"auto_if_better compares validation loss, and {model.name} takes no "
+                f"validation data for {ctype.value}",
+                "decide by training loss with `promotion_metric: training_loss` (weaker: it "
+                "rewards memorising the training data), or use `promotion: manual`",
             )
         )
 

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from bedrock_tuner.errors import SpecError
-from bedrock_tuner.notify.messages import render_spec_error
+from bedrock_tuner.errors import BedrockTunerError, SpecError
+from bedrock_tuner.notify.messages import render_bad_dataset_key, render_spec_error
 from bedrock_tuner.observability import count, logger
 from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.pipeline.jobs import bedrock_uri_problem
@@ -25,6 +25,7 @@ from bedrock_tuner.pipeline.runs import (
     Step,
     execution_name_for,
     normalise_etag,
+    retry_run_id,
     run_id_for,
 )
 from bedrock_tuner.pipeline.spec import (
@@ -34,6 +35,7 @@ from bedrock_tuner.pipeline.spec import (
     pipeline_name_for_key,
     spec_keys_for,
 )
+from bedrock_tuner.pipeline.validation import REPORT_SUFFIX
 
 __all__ = ["UploadOutcome", "handle_dataset_uploaded", "publish_notification"]
 
@@ -43,11 +45,12 @@ class UploadOutcome(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, alias_generator=to_camel)
 
-    status: Literal["started", "duplicate", "ignored", "spec_error"]
+    status: Literal["started", "duplicate", "ignored", "spec_error", "rejected"]
     reason: str
     run_id: str | None = None
     pipeline: str | None = None
     execution_arn: str | None = None
+    retry_of: str | None = None  # a retry: the run it retries
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
@@ -87,11 +90,103 @@ def _load_spec(deps: Deps, bucket: str, pipeline: str) -> PipelineSpec:
     )
 
 
-def handle_dataset_uploaded(dataset: DatasetInput, deps: Deps) -> UploadOutcome:
+S3_KEY_MAX_BYTES = 1024
+"""S3's key limit (UTF-8 bytes): the report ``<key>.report.json`` must fit it too."""
+
+
+def dataset_key_problem(uri: str, key: str) -> tuple[str, str] | None:
+    """``(problem, fix)`` when the dataset's key cannot be used for training."""
+    problem = bedrock_uri_problem(uri)
+    if problem:
+        return problem
+    report_key = key + REPORT_SUFFIX
+    if len(report_key.encode()) > S3_KEY_MAX_BYTES:
+        return (
+            f"the key is {len(key.encode())} bytes: its report ({report_key[-40:]}…) would be "
+            f"longer than S3's {S3_KEY_MAX_BYTES}-byte key limit",
+            f"rename the file so its key is at most {S3_KEY_MAX_BYTES - len(REPORT_SUFFIX)} "
+            "bytes, and upload it again",
+        )
+    return None
+
+
+def _ref(dataset: DatasetInput) -> DatasetRef:
+    return DatasetRef(
+        bucket=dataset.bucket,
+        key=dataset.key,
+        version_id=dataset.version_id,
+        etag=normalise_etag(dataset.etag),
+        size=dataset.size,
+    )
+
+
+def _duplicate(run: Run, pipeline: str, reason: str) -> UploadOutcome:
+    return UploadOutcome(
+        status="duplicate",
+        reason=reason,
+        run_id=run.run_id,
+        pipeline=pipeline,
+        execution_arn=run.execution_arn,
+    )
+
+
+def _claim_run_id(
+    origin: Run | None, origin_id: str, deps: Deps, *, retry: bool, pipeline: str
+) -> tuple[str, Run | None, UploadOutcome | None]:
+    """Which run this delivery starts: ``(run_id, retried_run, outcome)``.
+
+    - no run yet: the object's first run (``origin_id``);
+    - its latest run is waiting to start (created, no execution yet): that run again;
+    - its latest run ended before any job and ``retry`` is set: a new attempt, linked to it;
+    - anything else is a duplicate delivery (``outcome`` says so and points at the run).
+    """
+    if origin is None:
+        return origin_id, None, None
+    latest = origin
+    if origin.latest_run_id and origin.latest_run_id != origin_id:
+        found = deps.store.get_run(origin.latest_run_id)
+        if found is None:  # claimed, then the create was lost: create it now
+            return origin.latest_run_id, origin, None
+        latest = found
+    if not latest.execution_arn and latest.status == RunStatus.RECEIVED:
+        return latest.run_id, None, None  # recorded, execution not started yet: finish it
+    if not (retry and latest.retriable):
+        if latest.retriable:
+            reason = (
+                f"this object version already has a run ({latest.run_id}, {latest.status}); "
+                "start it again with POST /runs (`bedrock-tuner runs start`) once fixed"
+            )
+        else:
+            reason = f"this object version already has a run ({latest.run_id}, {latest.status})"
+        return latest.run_id, None, _duplicate(latest, pipeline, reason)
+    attempt = latest.attempt + 1
+    new_id = retry_run_id(origin_id, attempt)
+    if not deps.store.claim_retry(
+        origin_id, latest_id=latest.run_id, new_id=new_id, attempt=attempt
+    ):
+        again = deps.store.get_run(origin_id)
+        newest = deps.store.get_run(again.latest_run_id) if again and again.latest_run_id else None
+        run = newest or latest
+        return (
+            run.run_id,
+            None,
+            _duplicate(run, pipeline, "another retry of this run started first"),
+        )
+    return new_id, latest, None
+
+
+def handle_dataset_uploaded(
+    dataset: DatasetInput, deps: Deps, *, retry: bool = False
+) -> UploadOutcome:
     """Start the run of one uploaded object (see the module docstring).
 
+    A delivery of an object version that has a run already is a duplicate, unless ``retry``
+    is set (``POST /runs``) and that run ended before any job started (``Run.retriable``):
+    then a new run starts, linked to the old one (``retryOf``/``retriedBy``).
+
     A missing or bad spec does not raise: it is recorded on the run (``SPEC_ERROR``) and
-    sent as a ``spec_error`` notification naming every problem, and nothing starts.
+    sent as a ``spec_error`` notification naming every problem, and nothing starts; a key
+    Bedrock (or S3) cannot use is an ``INVALID`` run with a ``bad_dataset_key`` notification.
 
     Raises
     ------
@@ -106,35 +201,34 @@ def handle_dataset_uploaded(dataset: DatasetInput, deps: Deps) -> UploadOutcome:
             status="ignored", reason=f"{dataset.bucket} is not the pipeline's data bucket"
         )
     marker = dataset.version_id or normalise_etag(dataset.etag)
-    run_id = run_id_for(dataset.bucket, dataset.key, marker)
-    log = {"runId": run_id, "pipeline": pipeline, "key": dataset.key}
-
-    existing = deps.store.get_run(run_id)
-    if existing is not None and (existing.execution_arn or existing.status == RunStatus.SPEC_ERROR):
-        logger.info("duplicate delivery: the run exists", extra=log)
-        return UploadOutcome(
-            status="duplicate",
-            reason="this object version already has a run",
-            run_id=run_id,
-            pipeline=pipeline,
-            execution_arn=existing.execution_arn,
-        )
-
-    now = deps.now()
-    ref = DatasetRef(
-        bucket=dataset.bucket,
-        key=dataset.key,
-        version_id=dataset.version_id,
-        etag=normalise_etag(dataset.etag),
-        size=dataset.size,
+    origin_id = run_id_for(dataset.bucket, dataset.key, marker)
+    origin = deps.store.get_run(origin_id)
+    run_id, retried, outcome = _claim_run_id(
+        origin, origin_id, deps, retry=retry, pipeline=pipeline
     )
+    if outcome is not None:
+        logger.info(
+            "duplicate delivery: the run exists",
+            extra={"runId": run_id, "pipeline": pipeline, "key": dataset.key},
+        )
+        return outcome
+    link = _Link(
+        attempt=(retried.attempt + 1) if retried else 1,
+        retry_of=retried.run_id if retried else None,
+    )
+    now = deps.now()
+    ref = _ref(dataset)
+    problem = dataset_key_problem(dataset.uri, dataset.key)
+    if problem:
+        return _bad_key(
+            deps, problem, run_id=run_id, pipeline=pipeline, ref=ref, now=now, link=link
+        )
     try:
         spec = _load_spec(deps, dataset.bucket, pipeline)
-        problem = bedrock_uri_problem(dataset.uri)
-        if problem:
-            raise SpecError(problem[0], path="dataset.key", fix=problem[1])
     except SpecError as error:
-        return _spec_error(deps, error, run_id=run_id, pipeline=pipeline, ref=ref, now=now)
+        return _spec_error(
+            deps, error, run_id=run_id, pipeline=pipeline, ref=ref, now=now, link=link
+        )
 
     if spec.validation is not None and spec.validation.file_uri(dataset.bucket) == dataset.uri:
         return UploadOutcome(
@@ -152,8 +246,11 @@ def handle_dataset_uploaded(dataset: DatasetInput, deps: Deps) -> UploadOutcome:
         created_at=now,
         updated_at=now,
         spec=snapshot,
+        attempt=link.attempt,
+        retry_of=link.retry_of,
     ).with_step("received", "ok", at=now, detail=dataset.uri)
     run, _ = deps.store.create_run(run)
+    _link_retry(deps, link, run_id)
 
     payload = ExecutionInput(
         run_id=run_id,
@@ -181,23 +278,112 @@ def handle_dataset_uploaded(dataset: DatasetInput, deps: Deps) -> UploadOutcome:
             detail=execution_arn,
         ),
     )
+    log = {"runId": run_id, "pipeline": pipeline, "key": dataset.key, "retryOf": link.retry_of}
     logger.info(
         "execution started" if started else "execution existed",
         extra={**log, "executionArn": execution_arn},
     )
     if started:
         count("RunStarted")
+    reason = "execution started" if started else "the execution exists already"
+    if link.retry_of:
+        reason += f" (attempt {link.attempt}, retry of {link.retry_of})"
     return UploadOutcome(
         status="started" if started else "duplicate",
-        reason="execution started" if started else "the execution exists already",
+        reason=reason,
         run_id=run_id,
         pipeline=pipeline,
         execution_arn=execution_arn,
+        retry_of=link.retry_of,
     )
 
 
+class _Link(BaseModel):
+    """How a new run relates to the object's earlier runs."""
+
+    attempt: int = 1
+    retry_of: str | None = None
+
+
+def _link_retry(deps: Deps, link: _Link, run_id: str) -> None:
+    """Record on the retried run which run retried it (best effort: the new run already
+    names it in ``retryOf``)."""
+    if link.retry_of is None:
+        return
+    try:
+        deps.store.update_run(
+            link.retry_of,
+            fields={"retriedBy": run_id},
+            step=Step(name="retried", status="ok", at=deps.now(), detail=run_id),
+        )
+    except BedrockTunerError:
+        logger.warning("could not link the retried run", extra={"runId": link.retry_of})
+
+
+def _state_for(run_id: str, pipeline: str, ref: DatasetRef) -> ExecutionState:
+    return ExecutionState(
+        run_id=run_id,
+        pipeline=pipeline,
+        dataset=DatasetInput(
+            bucket=ref.bucket, key=ref.key, version_id=ref.version_id, etag=ref.etag, size=ref.size
+        ),
+        spec={},
+    )
+
+
+def _bad_key(
+    deps: Deps,
+    problem: tuple[str, str],
+    *,
+    run_id: str,
+    pipeline: str,
+    ref: DatasetRef,
+    now: str,
+    link: _Link,
+) -> UploadOutcome:
+    message, fix = problem
+    logger.warning(
+        "dataset key cannot be used: no run started",
+        extra={"runId": run_id, "pipeline": pipeline, "key": ref.key},
+    )
+    run = Run(
+        run_id=run_id,
+        pipeline=pipeline,
+        dataset=ref,
+        status=RunStatus.INVALID,
+        created_at=now,
+        updated_at=now,
+        error={"Error": "DatasetKeyError", "Cause": message},
+        outcome="bad_dataset_key",
+        attempt=link.attempt,
+        retry_of=link.retry_of,
+    ).with_step("dataset key", "error", at=now, detail=message)
+    run, created = deps.store.create_run(run)
+    if created:  # one notification per run, even if the event comes again
+        _link_retry(deps, link, run_id)
+        note = render_bad_dataset_key(
+            message, fix, state=_state_for(run_id, pipeline, ref), region=deps.settings.region
+        )
+        _record_notification(deps, run_id, note)
+    return UploadOutcome(
+        status="rejected", reason=f"{message} (fix: {fix})", run_id=run_id, pipeline=pipeline
+    )
+
+
+def _record_notification(deps: Deps, run_id: str, note: Any) -> None:
+    message_id = publish_notification(deps, note)
+    deps.store.update_run(run_id, fields={"notifications": {note.kind: message_id}})
+
+
 def _spec_error(
-    deps: Deps, error: SpecError, *, run_id: str, pipeline: str, ref: DatasetRef, now: str
+    deps: Deps,
+    error: SpecError,
+    *,
+    run_id: str,
+    pipeline: str,
+    ref: DatasetRef,
+    now: str,
+    link: _Link,
 ) -> UploadOutcome:
     logger.warning(
         "pipeline spec problem: no run started",
@@ -211,17 +397,18 @@ def _spec_error(
         created_at=now,
         updated_at=now,
         error={"Error": "SpecError", "Cause": error.message, "path": error.path},
+        outcome="spec_error",
+        attempt=link.attempt,
+        retry_of=link.retry_of,
     ).with_step("spec", "error", at=now, detail=error.message)
     run, created = deps.store.create_run(run)
-    state = ExecutionState(
-        run_id=run_id,
-        pipeline=pipeline,
-        dataset=DatasetInput(
-            bucket=ref.bucket, key=ref.key, version_id=ref.version_id, etag=ref.etag, size=ref.size
-        ),
-        spec={},
-    )
     if created:  # one notification per run, even if the event comes again
-        note = render_spec_error(error, state=state, region=deps.settings.region)
-        publish_notification(deps, note)
+        _link_retry(deps, link, run_id)
+        note = render_spec_error(
+            error,
+            state=_state_for(run_id, pipeline, ref),
+            region=deps.settings.region,
+            where=deps.settings.cli_where,
+        )
+        _record_notification(deps, run_id, note)
     return UploadOutcome(status="spec_error", reason=str(error), run_id=run_id, pipeline=pipeline)

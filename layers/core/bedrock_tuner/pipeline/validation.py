@@ -186,6 +186,11 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
         budget_reason=decision.reason,
         dataset_sha256=sha256,
         verdict=summary.verdict,
+        errors=summary.errors,
+        warnings=summary.warnings,
+        error_codes=sum(1 for p in report.problems if p.severity == "error"),
+        warning_codes=sum(1 for p in report.problems if p.severity != "error"),
+        invalid_records=summary.invalid_records,
     )
     fields: dict[str, Any] = {
         "validation": {

@@ -197,6 +197,10 @@ class AutoPromotion(BaseModel):
     reason: str
     change: AliasChange | None = None
     error: str | None = None
+    metric: str | None = None  # the loss that decided ("validationLoss" / "trainingLoss")
+    candidate: float | None = None  # the new version's value of that loss
+    current: float | None = None  # the alias target's value (before the decision)
+    current_version: int | None = None  # the alias target before the decision
 
 
 # --------------------------------------------------------------------------- reads
@@ -584,18 +588,25 @@ def rollback(deps: Deps, family: str, alias: str, *, by: str, reason: str | None
 
 
 def auto_promotion_decision(
-    new_loss: float | None, current_loss: float | None, *, has_target: bool
+    new_loss: float | None,
+    current_loss: float | None,
+    *,
+    has_target: bool,
+    metric: str = "validation loss",
 ) -> tuple[bool, str]:
     """Whether auto-promotion moves the alias, and why (``auto_if_better``)."""
     if not has_target:
         return True, "the alias had no target"
     if new_loss is None:
-        return False, "the new version has no validation loss"
+        return False, f"the new version has no {metric}"
     if current_loss is None:
-        return False, "the current version has no validation loss to compare with"
+        return False, f"the current version has no {metric} to compare with"
     if new_loss < current_loss:
-        return True, f"validation loss {new_loss:g} < {current_loss:g}"
-    return False, f"validation loss {new_loss:g} is not lower than {current_loss:g}"
+        return True, f"{metric} {new_loss:g} < {current_loss:g}"
+    return False, f"{metric} {new_loss:g} is not lower than {current_loss:g}"
+
+
+_METRIC_LABELS = {"validation_loss": "validation loss", "training_loss": "training loss"}
 
 
 def maybe_auto_promote(
@@ -607,7 +618,8 @@ def maybe_auto_promote(
     alias: str = DEFAULT_ALIAS,
 ) -> AutoPromotion | None:
     """Promote ``alias`` to the new version when the spec says ``auto_if_better`` and the
-    new validation loss beats the alias's current one (or the alias has no target).
+    new version's loss (``spec.decisive_metric``) beats the alias target's, or the alias
+    has no target.
 
     ``None`` for ``promotion: manual``. Promotion errors propagate (the caller decides).
     """
@@ -618,18 +630,28 @@ def maybe_auto_promote(
         if isinstance(new_version, ModelVersion)
         else get_version(deps, family, new_version)
     )
+    metric = spec.decisive_metric
+    label = _METRIC_LABELS[metric]
+    candidate = getattr(version.metrics, metric)
+    base = {"alias": alias, "metric": to_camel(metric), "candidate": candidate}
     current = get_alias(deps, family, alias)
     current_loss: float | None = None
     if current.version is not None:
         if current.version == version.version:
-            return AutoPromotion(alias=alias, status="skipped", reason="already the target")
+            return AutoPromotion(
+                **base,
+                status="skipped",
+                reason="already the target",
+                current_version=current.version,
+            )
         existing = deps.store.get_version(family, current.version)
-        current_loss = existing.metrics.validation_loss if existing else None
+        current_loss = getattr(existing.metrics, metric) if existing else None
+    base |= {"current": current_loss, "current_version": current.version}
     go, why = auto_promotion_decision(
-        version.metrics.validation_loss, current_loss, has_target=current.version is not None
+        candidate, current_loss, has_target=current.version is not None, metric=label
     )
     if not go:
-        return AutoPromotion(alias=alias, status="skipped", reason=why)
+        return AutoPromotion(**base, status="skipped", reason=why)
     change = promote(
         deps,
         family,
@@ -639,4 +661,4 @@ def maybe_auto_promote(
         reason=f"auto_if_better: {why}",
         action="auto_promote",
     )
-    return AutoPromotion(alias=alias, status="promoted", reason=why, change=change)
+    return AutoPromotion(**base, status="promoted", reason=why, change=change)

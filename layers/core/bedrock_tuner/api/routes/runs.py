@@ -41,7 +41,9 @@ def _run_view(run: Run) -> dict[str, Any]:
             "content": {"application/json": {"model": UploadOutcome}},
         },
         200: {
-            "description": "a run exists already (duplicate), or the spec is wrong (spec_error)",
+            "description": "a run exists already (duplicate), the spec is wrong (spec_error), "
+            "or the key cannot be used (rejected); a run that ended before its job (spec "
+            "error, invalid data, rejected, over budget) is retried: status started, retryOf",
             "content": {"application/json": {"model": UploadOutcome}},
         },
     },
@@ -70,6 +72,7 @@ def start_run(body: RunStartBody) -> Response[str]:
             bucket=bucket, key=key, version_id=head.version_id, etag=head.etag, size=head.size
         ),
         deps,
+        retry=True,  # a person asked: a run that ended before its job starts again
     )
     return Response(
         status_code=202 if outcome.status == "started" else 200,
