@@ -118,3 +118,18 @@ def test_a_deleted_dataset_is_a_source_error(cloud: Cloud) -> None:
     state["dataset"]["versionId"] = "not-a-version"
     with pytest.raises(DatasetSourceError):
         invoke("validate_dataset", state)
+
+
+def test_the_same_bytes_as_a_registered_version_are_noted(cloud: Cloud) -> None:
+    """Issue 7, finding 18: re-uploading identical bytes says "same SHA-256 as version N"."""
+    from integration.test_register_model_version import completed
+
+    first = completed(cloud)
+    invoke("register_model_version", first)
+    again = start_run(cloud, key="datasets/support-bot/again.jsonl")  # the same records
+    output = invoke("validate_dataset", again)
+    assert output["sameDataAs"] == 1
+    run = cloud.item(f"RUN#{again['runId']}", "RUN")
+    assert run is not None and run["validation"]["sameDataAs"] == 1
+    other = start_run(cloud, key="datasets/support-bot/other.jsonl", records=RECORDS[:6])
+    assert invoke("validate_dataset", other)["sameDataAs"] is None

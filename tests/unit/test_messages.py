@@ -377,3 +377,14 @@ def test_every_success_message_says_whether_the_alias_moved(
     for needle in needles:
         assert needle in note.text
     assert note.details["promotion"]["moved"] is moved
+
+
+def test_the_same_bytes_as_a_registered_version_are_noted() -> None:
+    validation = {
+        **state().validation.model_dump(by_alias=True),  # type: ignore[union-attr]
+        "sameDataAs": 3,
+        "datasetSha256": "ab" * 32,
+    }
+    for kind in ("approval_needed", "succeeded"):
+        note = render(kind, validation=validation, version=_promoted())
+        assert "same SHA-256 (abababababab…) as the data of support-bot v3" in note.text

@@ -379,6 +379,18 @@ def approval_commands(run_id: str, where: str = "") -> list[str]:
     ]
 
 
+def _same_data_line(state: ExecutionState) -> list[str]:
+    validation = state.validation
+    if validation is None or validation.same_data_as is None:
+        return []
+    family = _spec_value(state, "model_family") or state.pipeline
+    digest = (validation.dataset_sha256 or "")[:12]
+    return [
+        f"Note: this file has the same SHA-256 ({digest}…) as the data of {family} "
+        f"v{validation.same_data_as}: training again on it gives a model like that one."
+    ]
+
+
 def _cost_phrase(cost: float | None) -> str:
     return "cost unknown" if cost is None else f"est. {_usd(cost)}"
 
@@ -395,6 +407,7 @@ def _approval_needed(state: ExecutionState, ctx: _Context) -> Notification:
     ]
     if why:
         lines.append(f"Why it waits: {why}.")
+    lines += _same_data_line(state)
     if validation:
         lines.append(
             f"Records: {validation.records:,}; training tokens: {validation.training_tokens:,}."
@@ -614,6 +627,7 @@ def _succeeded(state: ExecutionState, ctx: _Context) -> Notification:
     validation = state.validation
     if validation and validation.estimated_cost_usd is not None:
         lines.append(f"Estimated training cost: {_usd(validation.estimated_cost_usd)}.")
+    lines += _same_data_line(state)
     promotion_lines, promotion = _promotion_lines(state, ctx)
     lines += promotion_lines
     return _base(

@@ -98,6 +98,8 @@ class ValidationOutput(_Wire):
     error_codes: int = 0
     warning_codes: int = 0
     invalid_records: int = 0
+    # a registered version of the family was trained on the very same bytes (SHA-256)
+    same_data_as: int | None = None
 
 
 class JobOutput(_Wire):

@@ -171,6 +171,7 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
         max_usd=spec.budget.max_usd,
         default_auto_approve_usd=deps.settings.auto_approve_usd,
     )
+    same_data_as = _version_with_same_bytes(deps, spec.family(state.pipeline), sha256)
     output = ValidationOutput(
         valid=valid,
         report_uri=report_uri,
@@ -191,6 +192,7 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
         error_codes=sum(1 for p in report.problems if p.severity == "error"),
         warning_codes=sum(1 for p in report.problems if p.severity != "error"),
         invalid_records=summary.invalid_records,
+        same_data_as=same_data_as,
     )
     fields: dict[str, Any] = {
         "validation": {
@@ -206,6 +208,7 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
             "validationUri": output.validation_uri,
             "budget": decision.reason,
             "split": split_note,
+            "sameDataAs": same_data_as,
         },
         "costUsd": cost,
     }
@@ -236,6 +239,14 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
     )
     count("DatasetValid" if valid else "DatasetInvalid")
     return output
+
+
+def _version_with_same_bytes(deps: Deps, family: str, sha256: str | None) -> int | None:
+    """The newest registered version of ``family`` trained on exactly these bytes."""
+    if not sha256:
+        return None
+    same = [v.version for v in deps.store.list_versions(family) if v.dataset.sha256 == sha256]
+    return max(same) if same else None
 
 
 def _dataset_item(state: ExecutionState) -> dict[str, Any]:
