@@ -1,8 +1,12 @@
-"""on_dataset_uploaded — EventBridge ``aws.s3`` "Object Created" under ``datasets/``.
+"""on_dataset_uploaded — EventBridge ``aws.s3`` "Object Created" under ``datasets/`` or
+``pipelines/``.
 
-Resolves the pipeline spec, records the run and starts one execution per object version
-(idempotent on bucket + key + versionId/ETag). A missing or bad spec sends a
-``spec_error`` notification and starts nothing.
+A dataset (``datasets/<pipeline>/…jsonl``): resolves the pipeline spec, records the run and
+starts one execution per object version (idempotent on bucket + key + versionId/ETag). A
+missing or bad spec sends a ``spec_error`` notification and starts nothing.
+
+A pipeline spec (``pipelines/<name>.yaml``): checks it at once (a ``spec_error``
+notification names every problem) and subscribes its ``notify.emails`` to the topic.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from bedrock_tuner.observability import correlation_paths, logger, metrics, trac
 from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.pipeline.events import S3ObjectCreatedEvent, parse_event
 from bedrock_tuner.pipeline.payloads import DatasetInput
-from bedrock_tuner.pipeline.uploads import handle_dataset_uploaded
+from bedrock_tuner.pipeline.spec import PIPELINES_PREFIX
+from bedrock_tuner.pipeline.uploads import handle_dataset_uploaded, handle_spec_uploaded
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
@@ -32,6 +37,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         size=int(detail.object.size) if detail.object.size is not None else None,
     )
     deps = default_deps()
+    if dataset.key.startswith(PIPELINES_PREFIX):
+        return run_idempotently(
+            "on_spec_uploaded",
+            lambda data: handle_spec_uploaded(data["bucket"], data["key"], deps).wire(),
+            dataset.wire(),
+            key_jmespath="[bucket, key, versionId || etag]",
+            table=deps.settings.idempotency_table,
+            context=context,
+        )
     return run_idempotently(
         "on_dataset_uploaded",
         lambda data: handle_dataset_uploaded(DatasetInput.model_validate(data), deps).wire(),

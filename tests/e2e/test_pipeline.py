@@ -224,8 +224,15 @@ def test_bad_spec_starts_nothing_and_says_what_is_wrong(
     # Given a spec with a typo'd key and an unknown model
     bad = spec(base_model="amazon.nova-lite-v9", epochs=3)
     upload_dataset("support", GOOD, spec=bad)
-    # Then a spec_error notification names both problems, and no execution starts
-    (note,) = wait_until(lambda: notifications("spec_error"), what="spec_error notification")
+    # Then the spec's own check (when it was uploaded) and the run's spec_error both name
+    # the problems, and no execution starts
+    run_notes = wait_until(
+        lambda: [n for n in notifications("spec_error") if n.body["run_id"] != "-"],
+        what="the run's spec_error notification",
+    )
+    (note,) = run_notes
+    (upload_check,) = [n for n in notifications("spec_error") if n.body["run_id"] == "-"]
+    assert "epochs" in json.dumps(upload_check.body)
     text = json.dumps(note.body)
     assert "base_model" in text and "epochs" in text
     time.sleep(0.5)

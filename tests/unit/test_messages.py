@@ -225,6 +225,7 @@ def test_subjects_fit_sns() -> None:
         "kind": "over_budget",
         "pipeline": "p" * 200,
         "severity": "warning",
+        "emails": ["ml@example.com"],  # notify.emails: their subscriptions filter on it
     }
 
 

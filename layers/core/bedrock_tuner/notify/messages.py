@@ -29,6 +29,7 @@ __all__ = [
     "render_bad_dataset_key",
     "render_notification",
     "render_spec_error",
+    "render_spec_upload_error",
     "retry_command",
     "validate_command",
 ]
@@ -60,9 +61,19 @@ class Notification(BaseModel):
     links: list[Link] = Field(default_factory=list)
     slack: bool = True  # the spec's notify.slack: notify_slack skips the message when false
 
-    def attributes(self) -> dict[str, str]:
-        """SNS message attributes (filter policies can route on them)."""
-        return {"kind": self.kind, "pipeline": self.pipeline, "severity": self.severity}
+    def attributes(self) -> dict[str, str | list[str]]:
+        """SNS message attributes (filter policies route on them): ``kind``, ``pipeline``,
+        ``severity`` and ``emails`` (the spec's ``notify.emails``, a list: each address's
+        subscription is filtered to messages that name it)."""
+        attributes: dict[str, str | list[str]] = {
+            "kind": self.kind,
+            "pipeline": self.pipeline,
+            "severity": self.severity,
+        }
+        emails = self.details.get("emails")
+        if isinstance(emails, list) and emails:
+            attributes["emails"] = [str(email) for email in emails]
+        return attributes
 
 
 # --------------------------------------------------------------------------- links
@@ -725,6 +736,36 @@ def render_spec_error(
             )
         ],
         slack=True,
+    )
+
+
+def render_spec_upload_error(
+    error: SpecError, *, pipeline: str, bucket: str, key: str, region: str
+) -> Notification:
+    """A spec was uploaded with problems: tell people now, not at the first dataset."""
+    lines = [
+        f"s3://{bucket}/{key} was uploaded, but it has problems: no run of {pipeline} can "
+        "start until they are fixed."
+    ]
+    for path, message, fix in error.problems:
+        where_in_spec = f"{path}: " if path else ""
+        lines.append(f"• {where_in_spec}{message}" + (f"\n  fix: {fix}" if fix else ""))
+    lines.append(f"Fix {key} and upload it again (docs/pipeline.md describes every field).")
+    return Notification(
+        kind="spec_error",
+        subject=_subject(pipeline, "pipeline spec problem"),
+        text="\n".join(lines),
+        run_id="-",
+        pipeline=pipeline,
+        severity="error",
+        details={
+            "spec": f"s3://{bucket}/{key}",
+            "problems": [
+                {"path": path, "message": message, "fix": fix}
+                for path, message, fix in error.problems
+            ],
+        },
+        links=[Link(label="Pipeline spec", url=s3_console_url(bucket, key, region))],
     )
 
 

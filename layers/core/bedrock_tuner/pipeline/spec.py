@@ -56,6 +56,7 @@ __all__ = [
     "check_pipeline_name",
     "parse_spec",
     "pipeline_name_for_key",
+    "pipeline_name_for_spec_key",
     "spec_keys_for",
 ]
 
@@ -672,6 +673,17 @@ def check_pipeline_name(name: str) -> None:
 def spec_keys_for(pipeline: str) -> tuple[str, str]:
     """Where the spec of ``pipeline`` may live (``.yaml`` first, then ``.yml``)."""
     return (f"{PIPELINES_PREFIX}{pipeline}.yaml", f"{PIPELINES_PREFIX}{pipeline}.yml")
+
+
+def pipeline_name_for_spec_key(key: str) -> str | None:
+    """The pipeline a spec key names (``pipelines/<name>.yaml`` or ``.yml``), else ``None``."""
+    if not key.startswith(PIPELINES_PREFIX):
+        return None
+    name = key[len(PIPELINES_PREFIX) :]
+    for suffix in (".yaml", ".yml"):
+        if name.endswith(suffix) and "/" not in name:
+            return name.removesuffix(suffix) or None
+    return None
 
 
 def pipeline_name_for_key(key: str) -> str | None:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from bedrock_tuner.errors import BedrockTunerError, SpecError
-from bedrock_tuner.notify.messages import render_bad_dataset_key, render_spec_error
+from bedrock_tuner.notify.messages import (
+    render_bad_dataset_key,
+    render_spec_error,
+    render_spec_upload_error,
+)
 from bedrock_tuner.observability import count, logger
 from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.pipeline.jobs import bedrock_uri_problem
@@ -33,11 +37,18 @@ from bedrock_tuner.pipeline.spec import (
     check_pipeline_name,
     parse_spec,
     pipeline_name_for_key,
+    pipeline_name_for_spec_key,
     spec_keys_for,
 )
 from bedrock_tuner.pipeline.validation import REPORT_SUFFIX
 
-__all__ = ["UploadOutcome", "handle_dataset_uploaded", "publish_notification"]
+__all__ = [
+    "SpecUploadOutcome",
+    "UploadOutcome",
+    "handle_dataset_uploaded",
+    "handle_spec_uploaded",
+    "publish_notification",
+]
 
 
 class UploadOutcome(BaseModel):
@@ -74,6 +85,62 @@ def _email_text(note: Any) -> str:
     lines += [f"{link.label}: {link.url}" for link in note.links]
     lines += ["", f"run {note.run_id} · pipeline {note.pipeline} · {note.kind}"]
     return "\n".join(lines)
+
+
+class SpecUploadOutcome(BaseModel):
+    """What ``on_dataset_uploaded`` did with an uploaded pipeline spec."""
+
+    model_config = ConfigDict(populate_by_name=True, alias_generator=to_camel)
+
+    status: Literal["subscribed", "spec_error", "ignored"]
+    reason: str
+    pipeline: str | None = None
+    subscriptions: dict[str, str] = Field(default_factory=dict)  # email -> subscription ARN
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def handle_spec_uploaded(bucket: str, key: str, deps: Deps) -> SpecUploadOutcome:
+    """A pipeline spec was uploaded: check it at once and subscribe its ``notify.emails``.
+
+    A spec with problems is reported now (a ``spec_error`` notification with every
+    problem), not at the first dataset. Each address in ``notify.emails`` gets an email
+    subscription to the topic filtered to messages that name it (the ``emails`` message
+    attribute); AWS asks the person to confirm it once. Subscribing again is harmless, so a
+    re-uploaded spec only adds new addresses; an address removed from the spec stops
+    receiving the pipeline's messages at once (they no longer name it).
+    """
+    pipeline = pipeline_name_for_spec_key(key)
+    if pipeline is None or bucket != deps.settings.data_bucket:
+        return SpecUploadOutcome(status="ignored", reason=f"{key} is not a pipeline spec")
+    try:
+        check_pipeline_name(pipeline)
+        text = deps.s3.get_text(bucket, key)
+        if text is None:
+            return SpecUploadOutcome(
+                status="ignored", reason=f"{key} is gone (deleted since)", pipeline=pipeline
+            )
+        spec = parse_spec(text, pipeline)
+    except SpecError as error:
+        note = render_spec_upload_error(
+            error, pipeline=pipeline, bucket=bucket, key=key, region=deps.settings.region
+        )
+        publish_notification(deps, note)
+        return SpecUploadOutcome(status="spec_error", reason=str(error), pipeline=pipeline)
+    subscriptions = {
+        email: deps.sns.subscribe_email(deps.settings.topic_arn, email)
+        for email in spec.notify.emails
+    }
+    logger.info(
+        "pipeline spec checked", extra={"pipeline": pipeline, "emails": list(subscriptions)}
+    )
+    return SpecUploadOutcome(
+        status="subscribed",
+        reason=f"the spec is valid; {len(subscriptions)} notify.emails subscribed",
+        pipeline=pipeline,
+        subscriptions=subscriptions,
+    )
 
 
 def _load_spec(deps: Deps, bucket: str, pipeline: str) -> PipelineSpec:
