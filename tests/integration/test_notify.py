@@ -37,6 +37,7 @@ def test_success_is_published_and_recorded(cloud: Cloud) -> None:
         "kind": "succeeded",
         "pipeline": "support-bot",
         "severity": "success",
+        "emails": '["ml-team@example.com"]',  # String.Array: the spec's notify.emails
     }
     assert note["_subject"].endswith("support-bot v1 ready")
     assert "training loss 0.4" in note["text"]

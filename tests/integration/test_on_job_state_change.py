@@ -140,3 +140,26 @@ def test_a_job_the_pipeline_did_not_start_is_ignored(cloud: Cloud) -> None:
         "applied": False,
         "reason": "unknown_job",
     }
+
+
+def test_a_job_that_ends_after_its_run_failed_does_not_reopen_the_run(
+    cloud: Cloud, sfn_tasks: TaskCalls
+) -> None:
+    """Issue 8, D2/I3: terminal statuses are final; the late fact is still recorded."""
+    from bedrock_tuner.pipeline.runs import RunStatus, Step
+
+    state = tracked(cloud)
+    deps = default_deps()
+    deps.store.update_run(
+        state["runId"],
+        status=RunStatus.FAILED,
+        fields={"error": {"Error": "States.HeartbeatTimeout", "Cause": "no heartbeat"}},
+        step=Step(name="notify", status="pipeline_failed", at=deps.now()),
+    )
+    event = bedrock_event(state, "Completed", event_id="e-late", time="2026-11-28T12:00:00Z")
+    invoke("on_job_state_change", event)
+    run = cloud.item(f"RUN#{state['runId']}", "RUN")
+    assert run is not None
+    assert run["status"] == "FAILED"  # not TRAINED
+    assert run["error"]["Error"] == "States.HeartbeatTimeout"
+    assert run["jobStatus"] == "Completed"  # the fact is kept

@@ -30,7 +30,7 @@ from bedrock_tuner.errors import (
     RunNotFoundError,
     TransientError,
 )
-from bedrock_tuner.pipeline.runs import Run, RunStatus, Step
+from bedrock_tuner.pipeline.runs import TERMINAL_RUN_STATUSES, Run, RunStatus, Step
 from bedrock_tuner.pipeline.tracking import JobState, JobStatus, is_terminal, status_rank
 from bedrock_tuner.registry.versions import ModelVersion, version_sort_key
 
@@ -95,6 +95,13 @@ def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- records
+
+_TERMINAL_FIELDS = frozenset({"status", "error", "outcome"})
+"""What a run's end fixes: a later writer may add facts, not rewrite the ending."""
+
+
+class _TerminalRunError(Exception):
+    """The run has ended; its status is final."""
 
 
 class _Camel(BaseModel):
@@ -300,14 +307,37 @@ class DynamoStateStore:
         step: Step | None = None,
         fields: Mapping[str, Any] | None = None,
         remove: tuple[str, ...] = (),
-    ) -> None:
+        reopen: bool = False,
+    ) -> bool:
         """Set ``status`` and ``fields`` (camelCase attribute names), append ``step``.
+
+        Terminal statuses are final: a run that has ended keeps its status (and its
+        ``error`` and ``outcome``) unless ``reopen`` is set (``runs recover``); the other
+        fields and the step are still recorded. Returns whether ``status`` was applied.
 
         Raises
         ------
         RunNotFoundError
             No such run.
         """
+        try:
+            self._update_run(run_id, status, step, fields, remove, guard=not reopen)
+        except _TerminalRunError:
+            kept = {k: v for k, v in (fields or {}).items() if k not in _TERMINAL_FIELDS}
+            self._update_run(run_id, None, step, kept, remove, guard=False)
+            return False
+        return status is not None
+
+    def _update_run(
+        self,
+        run_id: str,
+        status: RunStatus | None,
+        step: Step | None,
+        fields: Mapping[str, Any] | None,
+        remove: tuple[str, ...],
+        *,
+        guard: bool,
+    ) -> None:
         sets: list[str] = []
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -337,10 +367,18 @@ class DynamoStateStore:
         if not expression:
             return
         names["#pk"] = "PK"
+        condition = "attribute_exists(#pk)"
+        if guard and (status is not None or any(k in updates for k in _TERMINAL_FIELDS)):
+            names["#st"] = "status"
+            terminal = sorted(TERMINAL_RUN_STATUSES)
+            for index, value in enumerate(terminal):
+                values[f":t{index}"] = value.value
+            listed = ", ".join(f":t{index}" for index in range(len(terminal)))
+            condition += f" AND NOT #st IN ({listed})"
         kwargs: dict[str, Any] = {
             "Key": _item(self._run_key(run_id)),
             "UpdateExpression": expression.strip(),
-            "ConditionExpression": "attribute_exists(#pk)",
+            "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
         }
         if values:
@@ -348,9 +386,11 @@ class DynamoStateStore:
         try:
             self._call("update_item", **kwargs)
         except Exception as exc:
-            if self._failed_condition(exc):
+            if not self._failed_condition(exc):
+                raise
+            if self.get_run(run_id) is None:
                 raise RunNotFoundError(f"no run {run_id}") from exc
-            raise
+            raise _TerminalRunError(run_id) from exc
 
     def list_runs(self, pipeline: str, *, limit: int = 50) -> list[Run]:
         """Newest first."""
