@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from bedrock_tuner.catalog import load_catalog
+from bedrock_tuner.catalog import CustomizationType, TypeSupport, load_catalog, type_support
 from bedrock_tuner.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,3 +144,33 @@ def test_an_override_source_needs_a_public_url_and_the_day_it_was_read(
     assert first.startswith("error [BT_CATALOG]:") and field in first
     assert fix.startswith("fix:") and ("https://" in fix or "YYYY-MM-DD" in fix)
 
+
+# ------------------------------------------------------ facts re-read on 2026-12-07
+
+
+def test_facts_rechecked_on_their_pages_match_them() -> None:
+    """Where a page cited with today's date said something else, the catalog follows it."""
+    catalog = load_catalog()
+
+    def support(model_id: str, kind: str = "FINE_TUNING") -> TypeSupport:
+        model = next(m for m in catalog.models if m.id == model_id)
+        return type_support(model, CustomizationType(kind))
+
+    def ranges(item: TypeSupport) -> dict[str, tuple[float | None, float | None, str | None]]:
+        return {hp.name: (hp.min, hp.max, hp.default) for hp in item.hyperparameters}
+
+    # cm-hp-cohere-command.html: batchSize 8 (Command) or 8-32 (Light), patience, eval share.
+    command = ranges(support("cohere.command-text-v14:7:4k"))
+    light = ranges(support("cohere.command-light-text-v14:7:4k"))
+    assert command["batchSize"] == (8, 8, "8") and light["batchSize"] == (8, 32, "8")
+    for table in (command, light):
+        assert table["earlyStoppingPatience"] == (1, 10, "6")
+        assert table["evalPercentage"] == (5, 50, "20")
+    # model-training-validation-requirements.html: 10 GB for continued pre-training, 1 GB FT.
+    for model_id in ("amazon.titan-text-express-v1:0:8k", "amazon.titan-text-lite-v1:0:4k"):
+        assert support(model_id, "CONTINUED_PRE_TRAINING").limits.train_file_max_bytes == 10**10
+        assert support(model_id).limits.train_file_max_bytes == 10**9
+    # nova-2-sft-data-prep.html: SFT takes PNG, JPEG, GIF images and MOV, MKV, MP4 videos.
+    media = support("amazon.nova-2-lite-v1:0:256k").limits.media
+    assert set(media.image_formats) == {"png", "jpeg", "gif"}
+    assert set(media.video_formats) == {"mov", "mkv", "mp4"}
