@@ -50,7 +50,12 @@ def test_readme_and_deploy_page_give_the_make_deploy_command() -> None:
     deploy_page = (ROOT / "docs" / "deploy.md").read_text()
     assert "make deploy GUIDED=1" in deploy_page or "make deploy ARGS=--guided" in deploy_page
     # A bare `sam build && sam deploy` fails on a machine set up by make (sam is in a venv).
-    for name, text in (("README.md", readme), ("docs/deploy.md", deploy_page)):
+    samconfig = (ROOT / "samconfig.toml").read_text()
+    for name, text in (
+        ("README.md", readme),
+        ("docs/deploy.md", deploy_page),
+        ("samconfig.toml", samconfig),
+    ):
         assert not re.search(r"(?<![/\w])sam build && sam deploy", text), name
 
 
