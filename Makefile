@@ -12,7 +12,7 @@ CHECKOV := $(TOOLS)/checkov/bin
 # newest installed 3.13 to the active version for the build only.
 SAM_PYENV = $(shell python3.13 -c '' >/dev/null 2>&1 || { v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -1); [ -n "$$v" ] && echo "PYENV_VERSION=$$(pyenv version-name):$$v"; })
 
-.PHONY: install demo demo-validate test lint lint-iac sam-build typecheck unit bench bench-quick clean
+.PHONY: install demo demo-validate test lint lint-iac sam-build deploy typecheck unit bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ lint-iac: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
 ## sam-build: build the functions and the layer for python3.13 on arm64 into .aws-sam/
 sam-build: $(TOOLS)/sam/.installed
 	SAM_CLI_TELEMETRY=0 $(SAM_PYENV) $(SAM)/sam build --template template.yaml --parallel
+
+## deploy: sam build (as sam-build), then sam deploy with the same pinned SAM CLI; needs AWS
+## credentials. Options go to sam deploy: GUIDED=1 adds --guided, ARGS='--config-env prod' ...
+deploy: sam-build
+	SAM_CLI_TELEMETRY=0 $(SAM)/sam deploy --template-file .aws-sam/build/template.yaml $(strip $(if $(GUIDED),--guided) $(ARGS))
 
 ## test: lint (code and template), sam build, then every test tier
 test: lint lint-iac sam-build

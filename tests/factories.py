@@ -1,10 +1,10 @@
 """Record factories for every dataset format the validator knows, plus small file helpers.
 
 The records follow the examples of the AWS documentation (model-customization-prepare.html,
-the Nova data-preparation pages, distillation-data-prep-option-1.html, rft-prepare-data.html)
-as summarised in /work/shared/BEDROCK_FACTS.md. Every factory returns a fresh ``dict`` so a
-test can break one field without touching the others; ``i`` makes records distinct (so no
-duplicate warnings creep into tests that do not ask for them).
+the Nova data-preparation pages, distillation-data-prep-option-1.html, rft-prepare-data.html).
+Every factory returns a fresh ``dict`` so a test can break one field without touching the
+others; ``i`` makes records distinct (so no duplicate warnings creep into tests that do not ask
+for them).
 """
 
 from __future__ import annotations

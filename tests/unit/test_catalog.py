@@ -1,7 +1,7 @@
 """Unit tests for the model catalog (bedrock_tuner.catalog) and `bedrock-tuner catalog`.
 
-The expected values are copied from /work/shared/BEDROCK_FACTS.md, so a drift between the
-facts and the bundled YAML fails here.
+The expected values are copied from the public AWS pages each model lists in its `sources`,
+so a drift between those facts and the bundled YAML fails here.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 MB = 1_000_000
 GB = 1_000_000_000
 
-# BEDROCK_FACTS.md, "Customization types and base models".
+# custom-model-fine-tuning.html, reinforcement-fine-tuning.html, nova customization.html.
 EXPECTED_TYPES: dict[str, set[CustomizationType]] = {
     "amazon.nova-2-lite-v1:0:256k": {FT, DIST, RFT},
     "amazon.nova-micro-v1:0:128k": {FT, DIST},
@@ -130,7 +130,7 @@ def write(path: Path, text: str) -> Path:
 def test_every_model_in_the_facts_is_present_with_its_types(catalog: Catalog) -> None:
     found = {model.id: set(model.customization) for model in catalog.models}
     assert found == EXPECTED_TYPES
-    assert catalog.read_on == "2026-11-28"
+    assert catalog.read_on == "2026-12-07"
 
 
 def test_legacy_models_are_marked_and_the_rest_are_active(catalog: Catalog) -> None:

@@ -41,7 +41,7 @@ OPENAPI_INFO: dict[str, Any] = {
     "description": "Every route needs AWS SigV4 (IAM) authorization; errors are RFC 9457 "
     "problem details (application/problem+json) with the domain error's code. See docs/api.md.",
     "tags": [
-        Tag(name="pipelines", description="pipeline specs (pipelines/<name>.yaml)"),
+        Tag(name="pipelines", description="pipeline specs (`pipelines/<name>.yaml`)"),
         Tag(name="runs", description="runs: one per dataset object version"),
         Tag(name="datasets", description="validate a dataset on demand"),
         Tag(name="approvals", description="runs waiting for a person"),

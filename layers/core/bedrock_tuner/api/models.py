@@ -53,7 +53,7 @@ class PipelineView(Wire):
 class RunStartBody(Wire):
     dataset_uri: str = Field(
         pattern=r"^s3://[^/]+/datasets/.+\.jsonl$",
-        description="s3://<data bucket>/datasets/<pipeline>/<file>.jsonl",
+        description="`s3://<data bucket>/datasets/<pipeline>/<file>.jsonl`",
     )
     pipeline: str | None = Field(
         default=None, description="when given, must be the folder the dataset is in"
@@ -90,7 +90,7 @@ class ValidateBody(Wire):
     validation_uri: str | None = Field(default=None, pattern=r"^s3://[^/]+/.+")
     hyperparameters: dict[str, str] = Field(default_factory=dict)
     write_report: bool = Field(
-        default=False, description="also store the report next to the data (<key>.report.json)"
+        default=False, description="also store the report next to the data (`<key>.report.json`)"
     )
 
 

@@ -38,6 +38,7 @@ from bedrock_tuner.catalog.types import (
     MediaLimits,
     Price,
     RecordFormat,
+    Source,
     TokenLimit,
     TypeSupport,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "MediaLimits",
     "Price",
     "RecordFormat",
+    "Source",
     "TokenLimit",
     "TypeSupport",
     "bundled_catalog_path",

@@ -448,6 +448,11 @@ def _split_msgspec_error(text: str, prefix: str) -> tuple[str, str]:
 
 
 def _type_hint(message: str, path: str) -> str:
+    if path.startswith("sources"):
+        return (
+            'write each source as {url: "https://docs.aws.amazon.com/...", '
+            'read_on: "YYYY-MM-DD"}: the public page and the day you read it'
+        )
     if "got `str`" in message and "float" in message:
         return (
             "write the number without quotes; in YAML a float needs a dot and a signed "
@@ -497,6 +502,23 @@ def _semantic_problems(model: BaseModel) -> list[tuple[str, str, str]]:
         problems.append(
             ("price.as_of", f"{model.price.as_of!r} is not an ISO date", 'write "YYYY-MM-DD"')
         )
+    for index, source in enumerate(model.sources):
+        if not source.url.startswith("https://"):
+            problems.append(
+                (
+                    f"sources[{index}].url",
+                    f"{source.url!r} is not a public https:// address",
+                    "give the full URL of the page, e.g. https://docs.aws.amazon.com/...",
+                )
+            )
+        if _parse_date(source.read_on) is None:
+            problems.append(
+                (
+                    f"sources[{index}].read_on",
+                    f"{source.read_on!r} is not an ISO date",
+                    'write the day you read the page as "YYYY-MM-DD"',
+                )
+            )
     for kind, support in model.customization.items():
         base = f"customization.{kind.value}"
         if not support.formats:

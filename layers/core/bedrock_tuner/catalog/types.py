@@ -20,7 +20,8 @@ class CustomizationType(enum.StrEnum):
 
 
 class RecordFormat(enum.StrEnum):
-    """The JSONL record shapes Bedrock accepts (BEDROCK_FACTS.md, "Record formats")."""
+    """The JSONL record shapes Bedrock accepts (model-customization-prepare.html and the Nova
+    data pages)."""
 
     PROMPT_COMPLETION = "prompt_completion"  # {"prompt", "completion"}
     CONVERSATION = "conversation"  # bedrock-conversation-2024
@@ -31,6 +32,13 @@ class RecordFormat(enum.StrEnum):
     RFT = "rft"  # {"id"?, "messages", "reference_answer", "tools"?}
 
 
+class Source(msgspec.Struct, frozen=True, kw_only=True):
+    """A public page a model's facts were read from, and the day they were read."""
+
+    url: str  # https://docs.aws.amazon.com/...
+    read_on: str  # ISO date
+
+
 class Price(msgspec.Struct, frozen=True, kw_only=True):
     """Dated price facts in USD. ``None`` means not published / not known."""
 
@@ -38,7 +46,7 @@ class Price(msgspec.Struct, frozen=True, kw_only=True):
     storage_per_month: float | None = None
     provisioned_throughput_per_hour: float | None = None
     as_of: str  # ISO date the price was read
-    source: str  # where it was read
+    source: str  # the public page it was read on, or "unverified ..." / "not recorded ..."
 
 
 class Lifecycle(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,7 +140,7 @@ class BaseModel(msgspec.Struct, frozen=True, kw_only=True):
     customization: dict[CustomizationType, TypeSupport]
     price: Price | None = None
     chars_per_token: float = 4.0  # planning ratio when nothing better is known
-    sources: tuple[str, ...] = ()  # documentation pages the facts came from
+    sources: tuple[Source, ...] = ()  # public pages the facts came from, with read dates
 
     def supports(self, ctype: CustomizationType) -> bool:
         return ctype in self.customization

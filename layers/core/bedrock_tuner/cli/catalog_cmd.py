@@ -185,8 +185,8 @@ def _render_table(
         "(t teacher, s student), RFT reinforcement fine-tuning."
     )
     lines.append(
-        f"Facts read on {catalog.read_on}; prices are dated examples "
-        "(see --model ID for date and source; verify with the AWS Price List API)."
+        f"Facts last checked on {catalog.read_on}; prices are dated examples (see --model ID "
+        "for each source and the day it was read; verify prices with the AWS Price List API)."
     )
     if catalog.override_files:
         lines.append("Overrides applied: " + ", ".join(catalog.override_files))
@@ -277,10 +277,10 @@ def _render_model(
     lines.extend(_price_lines(model.price))
     if model.sources:
         lines.append("")
-        lines.append("sources (docs.aws.amazon.com):")
-        lines.extend(f"  {source}" for source in model.sources)
+        lines.append("sources (public pages, with the day each was read):")
+        lines.extend(f"  {source.url} (read {source.read_on})" for source in model.sources)
     lines.append("")
-    lines.append(f"Facts read on {catalog.read_on}.")
+    lines.append(f"Facts last checked on {catalog.read_on}.")
     return "\n".join(lines) + "\n"
 
 
@@ -395,7 +395,7 @@ def _hyperparameter_lines(support: TypeSupport) -> list[str]:
 def _price_lines(price: Price | None) -> list[str]:
     if price is None:
         return ["price: not recorded"]
-    lines = [f"price (as of {price.as_of}; source: {price.source}):"]
+    lines = [f"price (as of {price.as_of}):"]
     items = (
         ("training", price.training_per_1k_tokens, 5, "per 1K training tokens"),
         ("storage", price.storage_per_month, 2, "per custom model per month"),
@@ -404,6 +404,7 @@ def _price_lines(price: Price | None) -> list[str]:
     for label, value, decimals, unit in items:
         amount = f"{_money(value, decimals)} {unit}" if value is not None else "not recorded"
         lines.append(f"  {label + ':':<24}{amount}")
+    lines.append(f"  {'source:':<24}{price.source}")
     return lines
 
 
