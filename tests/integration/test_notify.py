@@ -106,3 +106,80 @@ def test_every_sample_notify_event_publishes(cloud: Cloud, name: str) -> None:
     assert result["messageId"]
     [note] = cloud.notifications()
     assert note["kind"] == event["kind"] and note["text"]
+
+
+# ------------------------------------------------------------------------------ issue 8
+
+
+def test_the_outcome_is_recorded_even_when_sns_cannot_be_reached(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """D8: a failed publish leaves a true run (not REGISTERED forever) and raises (alarm)."""
+    from bedrock_tuner.errors import TransientError
+    from bedrock_tuner.pipeline.deps import default_deps
+
+    state = started_job(cloud)
+    state["jobResult"] = {"status": "Failed", "failureMessage": "boom"}
+
+    def down(*args: Any, **kwargs: Any) -> str:
+        raise TransientError("SNS Publish failed: service unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(default_deps().sns, "publish", down)
+        with pytest.raises(TransientError):
+            invoke("notify", payload("job_failed", state))
+    run = cloud.item(f"RUN#{state['runId']}", "RUN")
+    assert run is not None and run["status"] == "FAILED" and run["outcome"] == "job_failed"
+    assert "job_failed" not in run["notifications"]  # released: the retry sends it
+    cloud.notifications()
+    assert invoke("notify", payload("job_failed", state))["messageId"]
+    assert [n["kind"] for n in cloud.notifications()] == ["job_failed"]
+
+
+def test_a_notify_retried_after_publishing_does_not_send_twice(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """D14: the task failed after SNS accepted the message; the retry sends nothing."""
+    from bedrock_tuner.errors import TransientError
+    from bedrock_tuner.pipeline.deps import default_deps
+
+    state = started_job(cloud)
+    state["version"] = {
+        "family": "support-bot",
+        "version": 1,
+        "modelArn": "arn:aws:bedrock:us-east-1:123456789012:custom-model/x",
+        "metrics": {},
+    }
+    store = default_deps().store
+    original = store.record_notification
+    calls = {"n": 0}
+
+    def flaky(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise TransientError("DynamoDB UpdateItem: throttled")
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "record_notification", flaky)
+    cloud.notifications()
+    with pytest.raises(TransientError):
+        invoke("notify", payload("succeeded", state))
+    invoke("notify", payload("succeeded", state))  # the workflow's Retry
+    assert [n["kind"] for n in cloud.notifications()] == ["succeeded"]
+    run = cloud.item(f"RUN#{state['runId']}", "RUN")
+    assert run is not None and run["status"] == "SUCCEEDED"
+
+
+def test_a_timed_out_approval_is_no_longer_pending(cloud: Cloud, sfn_tasks: Any) -> None:
+    """D17: the approval timed out -> the record says EXPIRED and GET /approvals omits it."""
+    from integration.conftest import SPEC
+
+    spec = SPEC.replace("auto_approve_usd: 25", "auto_approve_usd: 0")
+    state = validated(cloud, spec=spec)
+    invoke("request_approval", {"token": "tok", "run": state})
+    assert cloud.item(f"RUN#{state['runId']}", "APPROVAL")["status"] == "PENDING"  # type: ignore[index]
+    state["error"] = {"Error": "States.Timeout", "Cause": "approval timed out"}
+    invoke("notify", payload("approval_rejected", state))
+    approval = cloud.item(f"RUN#{state['runId']}", "APPROVAL")
+    assert approval is not None and approval["status"] == "EXPIRED"
+    assert "GSI2PK" not in approval

@@ -87,6 +87,6 @@ def test_one_failing_job_does_not_stop_the_sweep(cloud: Cloud, sfn_tasks: TaskCa
         return real_get(identifier, job_name=job_name)
 
     deps.bedrock.get_job = flaky  # type: ignore[method-assign]  # throttling: not in moto
-    with pytest.raises(TransientError, match="1 of 2 jobs could not be reconciled"):
+    with pytest.raises(TransientError, match="1 items could not be reconciled"):
         reconcile()
     assert [token for token, _ in sfn_tasks.of("success")] == ["tok-2"]

@@ -25,7 +25,9 @@ def test_the_job_is_created_as_the_contract_says(cloud: Cloud) -> None:
     described = cloud.bedrock.get_model_customization_job(jobIdentifier=job["jobName"])
     assert described["roleArn"] == ROLE_ARN
     assert described["clientRequestToken"] == run_id
-    assert described["trainingDataConfig"] == {"s3Uri": f"s3://{BUCKET}/{KEY}"}
+    # the job trains on the run's own copy of the validated bytes (I5)
+    work = f"s3://{BUCKET}/work/support-bot/{state['runId']}/train.jsonl"
+    assert described["trainingDataConfig"] == {"s3Uri": work}
     assert described["outputDataConfig"] == {"s3Uri": job["outputUri"]}
     assert described["hyperParameters"] == {"epochCount": "1"}
     assert described["customizationType"] == "FINE_TUNING"
@@ -62,12 +64,25 @@ def test_the_validated_split_is_what_the_job_reads(cloud: Cloud) -> None:
     }
 
 
-def test_a_dataset_replaced_after_validation_does_not_train(cloud: Cloud) -> None:
+def test_a_dataset_replaced_after_validation_is_not_what_the_job_trains_on(cloud: Cloud) -> None:
+    """D5/I5: an overwrite between validation and the start cannot change the training
+    data (nor fail the run: the newer upload has its own run)."""
+    import hashlib
+
     state = validated(cloud)
+    validated_bytes = cloud.s3.get_object(
+        Bucket=BUCKET, Key=KEY, VersionId=state["dataset"]["versionId"]
+    )["Body"].read()
     cloud.upload(KEY, RECORDS[:5])  # a newer version lands before the job starts
-    with pytest.raises(JobStartError, match="changed after it was validated"):
-        invoke("start_customization_job", state)
-    assert cloud.bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"] == []
+    job = invoke("start_customization_job", state)
+    described = cloud.bedrock.get_model_customization_job(jobIdentifier=job["jobName"])
+    trained_key = described["trainingDataConfig"]["s3Uri"].removeprefix(f"s3://{BUCKET}/")
+    trained = cloud.s3.get_object(Bucket=BUCKET, Key=trained_key)["Body"].read()
+    assert trained == validated_bytes
+    run = cloud.item(f"RUN#{state['runId']}", "RUN")
+    assert run is not None
+    assert run["dataset"]["sha256"] == hashlib.sha256(trained).hexdigest()
+    assert run["validation"]["records"] == len(RECORDS)
 
 
 def stub_bedrock(code: str, status: int, message: str = "nope") -> None:

@@ -34,7 +34,8 @@ def test_a_valid_dataset(cloud: Cloud) -> None:
     assert set(output) >= OUTPUT_KEYS
     assert output["valid"] is True
     assert output["records"] == len(RECORDS)
-    assert output["trainingUri"] == f"s3://{BUCKET}/{KEY}"
+    # the job will train on the run's own copy of these bytes (I5)
+    assert output["trainingUri"] == f"s3://{BUCKET}/work/support-bot/{state['runId']}/train.jsonl"
     assert output["validationUri"] is None
     assert output["estimatedCostUsd"] is not None and output["estimatedCostUsd"] < 1
     assert (output["needsApproval"], output["overMax"]) == (False, False)

@@ -161,6 +161,18 @@ class PipelineNotFoundError(BedrockTunerError):
     code = "BT_PIPELINE_NOT_FOUND"
 
 
+class ObjectTooLargeError(DatasetSourceError):
+    """An object is larger than what the caller reads into memory (a pipeline spec)."""
+
+    code = "BT_TOO_LARGE"
+
+
+class RunStoppedError(BedrockTunerError):
+    """A person stopped the run (``POST /runs/{id}/stop``): nothing more may start."""
+
+    code = "BT_RUN_STOPPED"
+
+
 class DatasetNotFoundError(DatasetSourceError):
     """The dataset object does not exist."""
 

@@ -134,6 +134,20 @@ class BedrockJobs:
             return result
         return None
 
+    def list_jobs_in_progress(self) -> list[dict[str, Any]]:
+        """Every customization job of the account still ``InProgress`` (summaries)."""
+        jobs: list[dict[str, Any]] = []
+        try:
+            pages = self._bedrock.get_paginator("list_model_customization_jobs").paginate(
+                statusEquals="InProgress"
+            )
+            for page in pages:
+                jobs.extend(_iso(page.get("modelCustomizationJobSummaries") or []))
+        except Exception as exc:
+            retry = retryable_error(exc, "ListModelCustomizationJobs")
+            raise (retry or TransientError(f"ListModelCustomizationJobs: {exc}")) from exc
+        return jobs
+
     def stop_job(self, identifier: str) -> None:
         try:
             self._bedrock.stop_model_customization_job(jobIdentifier=identifier)

@@ -35,7 +35,9 @@ from bedrock_tuner.pipeline.tracking import JobState, JobStatus, is_terminal, st
 from bedrock_tuner.registry.versions import ModelVersion, version_sort_key
 
 __all__ = [
+    "ACTIVE_RUNS",
     "APPROVAL_PENDING",
+    "ENDED",
     "INFLIGHT",
     "ApprovalRecord",
     "DynamoStateStore",
@@ -45,6 +47,8 @@ __all__ = [
 
 APPROVAL_PENDING = "APPROVAL#PENDING"
 INFLIGHT = "JOB#INFLIGHT"
+ENDED = "JOB#ENDED"  # terminal, its workflow not yet resumed (or settled by the reconciler)
+ACTIVE_RUNS = "RUN#ACTIVE"  # runs not yet terminal
 SLOTS_KEY = {"PK": "SLOTS", "SK": "BEDROCK"}
 TERMINAL_RANK = 2
 VERSION_ATTEMPTS = 8
@@ -139,10 +143,17 @@ class JobRecord(_Camel):
     training_loss: float | None = None
     validation_loss: float | None = None
     resumed_at: str | None = None
+    resume_delivered: bool | None = None  # None: not resumed yet; False: the task was gone
+    stop_requested_at: str | None = None
 
     @property
     def terminal(self) -> bool:
         return is_terminal(self.status)
+
+    @property
+    def resume_pending(self) -> bool:
+        """Ended, and its waiting task was not resumed yet."""
+        return self.terminal and self.resume_delivered is None
 
 
 class JobUpdate(BaseModel):
@@ -248,6 +259,9 @@ class DynamoStateStore:
             "GSI1PK": f"PIPELINE#{run.pipeline}",
             "GSI1SK": f"{run.created_at}#{run.run_id}",
         }
+        if not run.terminal:
+            item["GSI2PK"] = ACTIVE_RUNS
+            item["GSI2SK"] = f"{run.created_at}#{run.run_id}"
         try:
             self._call("put_item", Item=_item(item), ConditionExpression="attribute_not_exists(PK)")
         except Exception as exc:
@@ -358,9 +372,11 @@ class DynamoStateStore:
             values[":none"] = []
             sets.append("#steps = list_append(if_not_exists(#steps, :none), :step)")
         expression = "SET " + ", ".join(sets) if sets else ""
+        if status is not None and status in TERMINAL_RUN_STATUSES:
+            remove = (*remove, "GSI2PK", "GSI2SK")  # leaves the active-runs index
         if remove:
             removals = []
-            for index, name in enumerate(remove):
+            for index, name in enumerate(dict.fromkeys(remove)):
                 names[f"#r{index}"] = name
                 removals.append(f"#r{index}")
             expression += " REMOVE " + ", ".join(removals)
@@ -391,6 +407,61 @@ class DynamoStateStore:
             if self.get_run(run_id) is None:
                 raise RunNotFoundError(f"no run {run_id}") from exc
             raise _TerminalRunError(run_id) from exc
+
+    # -- one notification per outcome (I6) --------------------------------------------------
+    NOTIFYING = "pending"
+
+    def claim_notification(self, run_id: str, kind: str) -> str | None:
+        """Reserve the ``kind`` notification of a run before publishing it.
+
+        Returns ``None`` when this caller claimed it (publish, then :meth:`record_notification`
+        or :meth:`release_notification`), else what is stored: a message id (sent), or
+        ``"pending"`` (an earlier attempt died between the claim and the record).
+        """
+        key = _item(self._run_key(run_id))
+        self._call(
+            "update_item",
+            Key=key,
+            UpdateExpression="SET #n = if_not_exists(#n, :empty)",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames={"#n": "notifications"},
+            ExpressionAttributeValues={":empty": {"M": {}}},
+        )
+        try:
+            self._call(
+                "update_item",
+                Key=key,
+                UpdateExpression="SET #n.#k = :pending",
+                ConditionExpression="attribute_not_exists(#n.#k)",
+                ExpressionAttributeNames={"#n": "notifications", "#k": kind},
+                ExpressionAttributeValues={":pending": _attr(self.NOTIFYING)},
+            )
+        except Exception as exc:
+            if not self._failed_condition(exc):
+                raise
+            run = self.get_run(run_id)
+            return (run.notifications.get(kind) if run else None) or self.NOTIFYING
+        return None
+
+    def record_notification(self, run_id: str, kind: str, message_id: str) -> None:
+        self._call(
+            "update_item",
+            Key=_item(self._run_key(run_id)),
+            UpdateExpression="SET #n.#k = :id",
+            ExpressionAttributeNames={"#n": "notifications", "#k": kind},
+            ExpressionAttributeValues={":id": _attr(message_id)},
+        )
+
+    def release_notification(self, run_id: str, kind: str) -> None:
+        """The publish failed: let a retry send it."""
+        self._call(
+            "update_item",
+            Key=_item(self._run_key(run_id)),
+            UpdateExpression="REMOVE #n.#k",
+            ConditionExpression="#n.#k = :pending",
+            ExpressionAttributeNames={"#n": "notifications", "#k": kind},
+            ExpressionAttributeValues={":pending": _attr(self.NOTIFYING)},
+        )
 
     def list_runs(self, pipeline: str, *, limit: int = 50) -> list[Run]:
         """Newest first."""
@@ -520,15 +591,30 @@ class DynamoStateStore:
             ) from exc
         return ApprovalRecord.model_validate(_plain(response["Attributes"]))
 
-    def expire_approval(self, run_id: str) -> None:
-        """The waiting task was gone when the decision came: say so on the record."""
-        self._call(
-            "update_item",
-            Key=_item({"PK": f"RUN#{run_id}", "SK": "APPROVAL"}),
-            UpdateExpression="SET #status = :expired REMOVE GSI2PK, GSI2SK",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":expired": _attr("EXPIRED")},
-        )
+    def expire_approval(self, run_id: str, *, only_pending: bool = False) -> bool:
+        """The waiting task is gone (timed out, the execution ended, the run was stopped):
+        the approval stops being pending. ``only_pending`` leaves a decided one alone.
+        Returns whether the record changed."""
+        kwargs: dict[str, Any] = {}
+        if only_pending:
+            kwargs["ConditionExpression"] = "#status = :pending"
+        values = {":expired": _attr("EXPIRED")}
+        if only_pending:
+            values[":pending"] = _attr("PENDING")
+        try:
+            self._call(
+                "update_item",
+                Key=_item({"PK": f"RUN#{run_id}", "SK": "APPROVAL"}),
+                UpdateExpression="SET #status = :expired REMOVE GSI2PK, GSI2SK",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+                **kwargs,
+            )
+        except Exception as exc:
+            if self._failed_condition(exc):
+                return False
+            raise
+        return True
 
     def list_pending_approvals(self) -> list[ApprovalRecord]:
         """Oldest request first."""
@@ -657,7 +743,11 @@ class DynamoStateStore:
                 " AND (attribute_not_exists(seenEventIds) OR NOT contains(seenEventIds, :eid))"
             )
         if rank >= TERMINAL_RANK:
-            expression += " REMOVE GSI2PK, GSI2SK"
+            # out of the in-flight index, into the ended one until its workflow is resumed
+            names["#g2"], names["#g2s"] = "GSI2PK", "GSI2SK"
+            values[":ended"] = ENDED
+            values[":endsk"] = f"{state.observed_at}#{state.job_arn}"
+            expression = expression.replace("SET ", "SET #g2 = :ended, #g2s = :endsk, ", 1)
         try:
             response = self._call(
                 "update_item",
@@ -685,12 +775,46 @@ class DynamoStateStore:
         )
 
     def mark_resumed(self, job_arn: str, *, at: str, delivered: bool) -> None:
+        """The ended job's waiting task was resumed (``delivered``), or was gone: either
+        way the job leaves the ended index."""
         self._call(
             "update_item",
             Key=self._job_key(job_arn),
-            UpdateExpression="SET resumedAt = :at, resumeDelivered = :d",
+            UpdateExpression="SET resumedAt = :at, resumeDelivered = :d REMOVE GSI2PK, GSI2SK",
             ExpressionAttributeValues={":at": _attr(at), ":d": _attr(delivered)},
         )
+
+    def settle_job(self, job_arn: str, *, at: str, note: str) -> None:
+        """An ended job whose workflow will never be resumed (its execution ended): the
+        reconciler recorded the outcome on the run; the job leaves the ended index."""
+        self._call(
+            "update_item",
+            Key=self._job_key(job_arn),
+            UpdateExpression="SET settledAt = :at, settledNote = :n, resumeDelivered = :f "
+            "REMOVE GSI2PK, GSI2SK",
+            ExpressionAttributeValues={
+                ":at": _attr(at),
+                ":n": _attr(note),
+                ":f": _attr(False),
+            },
+        )
+
+    def mark_stop_requested(self, job_arn: str, *, at: str) -> None:
+        self._call(
+            "update_item",
+            Key=self._job_key(job_arn),
+            UpdateExpression="SET stopRequestedAt = if_not_exists(stopRequestedAt, :at)",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":at": _attr(at)},
+        )
+
+    def list_ended_jobs(self) -> list[JobRecord]:
+        """Terminal jobs whose workflow was not resumed yet (GSI2 ``JOB#ENDED``)."""
+        return [JobRecord.model_validate(item) for item in self._query("GSI2", "GSI2PK", ENDED)]
+
+    def list_active_runs(self) -> list[Run]:
+        """Runs not yet terminal, oldest first (GSI2 ``RUN#ACTIVE``)."""
+        return [Run.model_validate(item) for item in self._query("GSI2", "GSI2PK", ACTIVE_RUNS)]
 
     def list_inflight_jobs(self) -> list[JobRecord]:
         """Jobs not yet terminal, oldest first (GSI2 ``JOB#INFLIGHT``)."""

@@ -11,7 +11,7 @@ from typing import Any
 from bedrock_tuner.aws.clients import client as default_client
 from bedrock_tuner.aws.codes import error_code, retryable_error
 from bedrock_tuner.datasets.reader import DataSource, Readable
-from bedrock_tuner.errors import DatasetSourceError
+from bedrock_tuner.errors import DatasetSourceError, ObjectTooLargeError
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -143,11 +143,24 @@ class S3Objects:
             version_id=head.get("VersionId"),
         )
 
-    def get_text(self, bucket: str, key: str) -> str | None:
-        """The object as UTF-8 text, or ``None`` when it does not exist."""
+    def get_text(self, bucket: str, key: str, *, max_bytes: int | None = None) -> str | None:
+        """The object as UTF-8 text, or ``None`` when it does not exist.
+
+        With ``max_bytes``, an object larger than that is refused before it is read
+        (:class:`ObjectTooLargeError`), so a huge file never fills a function's memory.
+        """
         try:
-            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
-            data: bytes = body.read()
+            response = self._s3.get_object(Bucket=bucket, Key=key)
+            size = int(response.get("ContentLength") or 0)
+            if max_bytes is not None and size > max_bytes:
+                response["Body"].close()
+                raise ObjectTooLargeError(
+                    f"s3://{bucket}/{key} is {size:,} bytes, over the limit of {max_bytes:,}",
+                    fix=f"keep it under {max_bytes // 1024:,} KiB",
+                )
+            data: bytes = response["Body"].read()
+        except ObjectTooLargeError:
+            raise
         except Exception as exc:
             if error_code(exc) in _MISSING:
                 return None
@@ -174,6 +187,22 @@ class S3Objects:
 
     def put_json(self, bucket: str, key: str, document: Any) -> str | None:
         return self.put_bytes(bucket, key, json.dumps(document, indent=2).encode())
+
+    def copy_version(
+        self, bucket: str, key: str, version_id: str | None, dest_bucket: str, dest_key: str
+    ) -> str | None:
+        """Copy one version of an object (multipart above 5 GB, via boto3's managed copy);
+        returns the copy's version id."""
+        source: dict[str, str] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            source["VersionId"] = version_id
+        try:
+            self._s3.copy(source, dest_bucket, dest_key)
+            head = self._s3.head_object(Bucket=dest_bucket, Key=dest_key)
+        except Exception as exc:
+            raise self._fail(f"s3://{bucket}/{key}", exc) from exc
+        version = head.get("VersionId")
+        return str(version) if version else None
 
     def upload_file(self, path: str, bucket: str, key: str) -> None:
         """Upload a local file (multipart for large files)."""

@@ -69,6 +69,23 @@ class StepFunctions:
             raise self._fail("DescribeExecution", exc) from exc
         return str(response["status"])
 
+    def describe(self, execution_arn: str) -> dict[str, Any] | None:
+        """``DescribeExecution`` with ``input``/``output`` parsed; ``None`` if unknown."""
+        try:
+            response = dict(self._sfn.describe_execution(executionArn=execution_arn))
+        except Exception as exc:
+            if error_code(exc) in {"ExecutionDoesNotExist", "InvalidArn"}:
+                return None
+            raise self._fail("DescribeExecution", exc) from exc
+        response.pop("ResponseMetadata", None)
+        for key in ("input", "output"):
+            text = response.get(key)
+            try:
+                response[key] = json.loads(text) if isinstance(text, str) else None
+            except ValueError:
+                response[key] = None
+        return response
+
     def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
         """``GetExecutionHistory``, oldest first (timestamps as ISO strings); ``[]`` if the
         execution does not exist."""

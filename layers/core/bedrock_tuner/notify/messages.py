@@ -542,18 +542,29 @@ def _pipeline_failed(state: ExecutionState, ctx: _Context) -> Notification:
         f"What to do: {hint}.",
     ]
     retry = None
+    recover = None
+    result = state.job_result
     if state.job is None:  # nothing was trained: the same object can run again
         retry = retry_command(state, ctx)
         lines.append(f"Then start a new run on the same data: {retry}")
+    elif result is not None and result.status == "Completed":
+        recover = recover_command(state, ctx)
+        lines.append(
+            f"The model was trained ({result.output_model_arn}) but not registered. Once the "
+            f"cause is fixed, register it: {recover}"
+        )
     else:
-        lines.append("Then upload the dataset again (the new object version starts a new run).")
+        lines.append(
+            "The Bedrock job was asked to stop (nothing more is trained or billed). Upload "
+            "the dataset again to train again (a new object version starts a new run)."
+        )
     return _base(
         "pipeline_failed",
         state,
         subject=f"run failed ({name})",
         text="\n".join(lines),
         severity="error",
-        details={"error": name, "cause": cause, "hint": hint, "retry": retry},
+        details={"error": name, "cause": cause, "hint": hint, "retry": retry, "recover": recover},
         links=_common_links(state, ctx),
     )
 
@@ -658,7 +669,90 @@ def _succeeded(state: ExecutionState, ctx: _Context) -> Notification:
     )
 
 
+def recover_command(state: ExecutionState, ctx: _Context) -> str:
+    """Register the model of a job that completed after its run failed (idempotent)."""
+    return _cli(f"runs recover {state.run_id}", ctx.where)
+
+
+def _run_stopped(state: ExecutionState, ctx: _Context) -> Notification:
+    error = state.error
+    cause = error.cause_message() if error else ""
+    job = state.job
+    lines = [
+        f"Run {state.run_id} of {state.pipeline} ({state.dataset.uri}) was stopped"
+        + (f" {cause}" if cause else "")
+        + "."
+    ]
+    if job is None:
+        lines.append("No Bedrock job had started: nothing was trained or billed.")
+        lines.append(f"To run it again on the same data: {retry_command(state, ctx)}")
+    else:
+        lines.append(
+            f"The Bedrock job {job.job_name} was asked to stop; it bills for what it trained "
+            "until then and produces no model."
+        )
+    return _base(
+        "run_stopped",
+        state,
+        subject="run stopped",
+        text="\n".join(lines),
+        severity="warning",
+        details={"cause": cause, "jobArn": job.job_arn if job else None},
+        links=_common_links(state, ctx, report=False),
+    )
+
+
+def _model_not_registered(state: ExecutionState, ctx: _Context) -> Notification:
+    result = state.job_result
+    job = state.job
+    model = result.output_model_arn if result else None
+    error = state.error
+    why = f"{error.error_type()}: {error.cause_message()}" if error else "it had already ended"
+    recover = recover_command(state, ctx)
+    lines = [
+        f"The Bedrock job {job.job_name if job else ''} of run {state.run_id} "
+        f"({state.pipeline}) completed and produced {model}, but the run had ended "
+        f"({why}), so no model version was registered.",
+        f"Register it (the same version rules apply; running it twice is harmless): {recover}",
+        "A custom model bills storage every month until it is deleted.",
+    ]
+    links = _common_links(state, ctx, report=False)
+    links.append(Link(label="Bedrock jobs", url=bedrock_jobs_console_url(ctx.region)))
+    return _base(
+        "model_not_registered",
+        state,
+        subject="model trained but not registered",
+        text="\n".join(lines),
+        severity="error",
+        details={"modelArn": model, "jobArn": job.job_arn if job else None, "recover": recover},
+        links=links,
+    )
+
+
+def _waiting_for_slot(state: ExecutionState, ctx: _Context) -> Notification:
+    waited = int((state.slot_wait or {}).get("waitedSeconds") or 0)
+    lines = [
+        f"Run {state.run_id} of {state.pipeline} has waited {waited // 60:,} minutes for a "
+        "Bedrock job slot: the stack's MaxConcurrentJobs jobs are all running.",
+        f"It starts as soon as one ends. See what holds them: {_cli('runs list --status active', ctx.where)}",
+        "To run more jobs at once, raise MaxConcurrentJobs (and Bedrock's quota for "
+        "concurrent customization jobs in Service Quotas).",
+    ]
+    return _base(
+        "waiting_for_slot",
+        state,
+        subject="waiting for a job slot",
+        text="\n".join(lines),
+        severity="warning",
+        details={"waitedSeconds": waited},
+        links=_common_links(state, ctx, report=False),
+    )
+
+
 _RENDERERS: dict[str, Callable[[ExecutionState, _Context], Notification]] = {
+    "run_stopped": _run_stopped,
+    "model_not_registered": _model_not_registered,
+    "waiting_for_slot": _waiting_for_slot,
     "invalid_dataset": _invalid_dataset,
     "over_budget": _over_budget,
     "approval_needed": _approval_needed,

@@ -19,11 +19,11 @@ from bedrock_tuner.notify.slack import build_slack_payload
 from bedrock_tuner.notify.webhook import post_json
 from bedrock_tuner.observability import count, logger
 from bedrock_tuner.pipeline.deps import Deps
-from bedrock_tuner.pipeline.payloads import NotifyRequest
-from bedrock_tuner.pipeline.runs import RunStatus, Step
+from bedrock_tuner.pipeline.payloads import ExecutionState, NotifyRequest
+from bedrock_tuner.pipeline.runs import TERMINAL_RUN_STATUSES, RunStatus, Step
 from bedrock_tuner.pipeline.uploads import publish_notification
 
-__all__ = ["OUTCOME_STATUS", "notify_run", "post_to_slack"]
+__all__ = ["OUTCOME_STATUS", "notify_run", "post_to_slack", "record_outcome"]
 
 OUTCOME_STATUS: dict[str, RunStatus | None] = {
     "invalid_dataset": RunStatus.INVALID,
@@ -35,60 +35,85 @@ OUTCOME_STATUS: dict[str, RunStatus | None] = {
     "succeeded": RunStatus.SUCCEEDED,
     "spec_error": RunStatus.SPEC_ERROR,
     "bad_dataset_key": RunStatus.INVALID,
+    "run_stopped": RunStatus.FAILED,
+    "model_not_registered": None,  # a fact about a run that has ended: its status stays
+    "waiting_for_slot": None,
 }
 
 
 def notify_run(request: NotifyRequest, deps: Deps) -> dict[str, Any]:
-    """Render, record the outcome on the run, publish; returns ``{messageId}``.
+    """Record the run's outcome, then tell people: one message per (run, kind).
 
-    Idempotent per (run, kind): the run item keeps the message id of every kind it was
-    sent, so a retried task returns that id instead of sending the message again.
+    The outcome (status, error, step) is recorded *before* publishing, so the run tells the
+    truth even when SNS cannot be reached (I3). The message is claimed on the run before it
+    is published and its id recorded after, so a retried task never sends it twice (I6); a
+    failed publish releases the claim, counts ``NotificationFailed`` (alarmed) and raises,
+    so the workflow retries it.
     """
     state = request.run
     run = deps.store.get_run(state.run_id)
-    if run is not None and request.kind in run.notifications:
-        logger.info("already notified", extra={"runId": state.run_id, "kind": request.kind})
-        return {"messageId": run.notifications[request.kind]}
+    kind = request.kind
+    if run is not None and run.notifications.get(kind) not in (None, deps.store.NOTIFYING):
+        logger.info("already notified", extra={"runId": state.run_id, "kind": kind})
+        return {"messageId": run.notifications[kind]}
     note = render_notification(
-        request.kind,
+        kind,
         state,
         region=deps.settings.region,
         execution_arn=run.execution_arn if run else None,
         where=deps.settings.cli_where,
     )
-    message_id = publish_notification(deps, note)
-    if run is not None:
-        error: dict[str, Any] | None = None
-        if state.error is not None:
-            error = {
-                "Error": state.error.error_type(),
-                "Cause": state.error.cause_message()[:4000],
-            }
-        elif request.kind == "job_failed" and state.job_result is not None:
-            error = {
-                "Error": f"Job{state.job_result.status}",
-                "Cause": (state.job_result.failure_message or "")[:4000],
-            }
-        deps.store.update_run(
-            state.run_id,
-            status=OUTCOME_STATUS[request.kind],
-            fields={
-                "error": error,
-                "outcome": request.kind,
-                "notifications": {**run.notifications, request.kind: message_id},
-            },
-            step=Step(name="notify", status=request.kind, at=deps.now(), detail=note.subject),
-        )
-    else:
+    if run is None:
         logger.warning("notified a run that has no record", extra={"runId": state.run_id})
+        return {"messageId": publish_notification(deps, note)}
+    record_outcome(deps, state.run_id, kind, state, detail=note.subject)
+    claimed = deps.store.claim_notification(state.run_id, kind)
+    if claimed is not None:
+        logger.warning(
+            "notification claimed by an earlier attempt; not sending it again",
+            extra={"runId": state.run_id, "kind": kind, "stored": claimed},
+        )
+        return {"messageId": None if claimed == deps.store.NOTIFYING else claimed}
+    try:
+        message_id = publish_notification(deps, note)
+    except Exception:
+        count("NotificationFailed")
+        deps.store.release_notification(state.run_id, kind)
+        raise
+    deps.store.record_notification(state.run_id, kind, message_id)
     logger.info(
         "notification published",
-        extra={"runId": state.run_id, "kind": request.kind, "messageId": message_id},
+        extra={"runId": state.run_id, "kind": kind, "messageId": message_id},
     )
-    if request.kind in PLATFORM_FAILURES:
+    return {"messageId": message_id}
+
+
+def record_outcome(
+    deps: Deps, run_id: str, kind: str, state: ExecutionState, *, detail: str | None = None
+) -> None:
+    """The run's status, error and outcome for a notification kind (terminal statuses are
+    final: a run that has ended keeps its ending). A timed-out or abandoned approval stops
+    being pending."""
+    error: dict[str, Any] | None = None
+    if state.error is not None:
+        error = {"Error": state.error.error_type(), "Cause": state.error.cause_message()[:4000]}
+    elif kind == "job_failed" and state.job_result is not None:
+        error = {
+            "Error": f"Job{state.job_result.status}",
+            "Cause": (state.job_result.failure_message or "")[:4000],
+        }
+    status = OUTCOME_STATUS[kind]
+    applied = deps.store.update_run(
+        run_id,
+        status=status,
+        fields={"error": error, "outcome": kind},
+        step=Step(name="notify", status=kind, at=deps.now(), detail=detail),
+    )
+    if status is not None and status in TERMINAL_RUN_STATUSES:
+        deps.store.expire_approval(run_id, only_pending=True)
+    if kind in PLATFORM_FAILURES and applied:
         # The PipelineFailedAlarm watches this metric: the platform broke, not the data.
         count("PipelineFailed")
-    return {"messageId": message_id}
 
 
 PLATFORM_FAILURES = frozenset({"pipeline_failed"})

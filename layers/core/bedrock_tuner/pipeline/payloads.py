@@ -42,6 +42,9 @@ NotifyKind = Literal[
     "succeeded",
     "spec_error",
     "bad_dataset_key",
+    "run_stopped",
+    "model_not_registered",
+    "waiting_for_slot",
 ]
 
 
@@ -193,6 +196,7 @@ class ExecutionState(ExecutionInput):
     job_result: JobResult | None = None
     version: VersionOutput | None = None
     error: WorkflowError | None = None
+    slot_wait: dict[str, Any] | None = None  # {waitedSeconds}: the slot queue's own counter
 
 
 class ApprovalRequest(_Wire):

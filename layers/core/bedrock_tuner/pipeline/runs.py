@@ -187,6 +187,10 @@ class Run(_Record):
     retry_of: str | None = None  # the run this one retries
     retried_by: str | None = None  # the run that retried this one
     latest_run_id: str | None = None  # on the object's first run: its newest attempt
+    stop_requested: dict[str, Any] | None = None  # {by, reason, at}: POST /runs/{id}/stop
+    job: dict[str, Any] | None = None  # the start step's output (jobArn, jobName, outputUri …)
+    job_status: str | None = None  # the Bedrock job's last known status
+    output_model_arn: str | None = None  # the custom model the job produced, if any
 
     def with_step(
         self, name: str, status: str, *, at: str | None = None, detail: str | None = None

@@ -11,36 +11,38 @@ sees both and resumes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from bedrock_tuner.aws.dynamo import JobRecord, JobUpdate
-from bedrock_tuner.errors import BedrockTunerError, InvalidEventError, JobStartError
+from bedrock_tuner.errors import (
+    BedrockTunerError,
+    InvalidEventError,
+    JobStartError,
+    RunStoppedError,
+)
 from bedrock_tuner.observability import count, logger
 from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.pipeline.events import BedrockJobStateChangeEvent
-from bedrock_tuner.pipeline.jobs import build_job_request
+from bedrock_tuner.pipeline.jobs import build_job_request, job_name_for
 from bedrock_tuner.pipeline.payloads import ExecutionState, JobOutput, JobResult, TrackJobRequest
-from bedrock_tuner.pipeline.runs import (
-    RunStatus,
-    Step,
-    iso,
-    normalise_etag,
-    run_id_from_execution_name,
-)
+from bedrock_tuner.pipeline.runs import Run, RunStatus, Step, iso
 from bedrock_tuner.pipeline.spec import PipelineSpec
-from bedrock_tuner.pipeline.tracking import JobState, JobStatus, status_rank
+from bedrock_tuner.pipeline.tracking import JobState, JobStatus, is_terminal, status_rank
 
 __all__ = [
-    "ReconcileReport",
+    "AbandonOutcome",
+    "abandon_job",
     "apply_job_state",
     "handle_job_event",
     "job_result_for",
-    "reconcile_jobs",
+    "observed_at",
     "start_job",
+    "stop_job_of",
     "track_job",
 ]
 
@@ -48,50 +50,42 @@ __all__ = [
 # --------------------------------------------------------------------------- start
 
 
-def _check_dataset_unchanged(state: ExecutionState, training_uri: str, deps: Deps) -> None:
-    """Bedrock reads the object's *current* version: make sure it is the validated one."""
-    dataset = state.dataset
-    if training_uri != dataset.uri:
-        return  # the job reads our split copy under work/
-    head = deps.s3.head(dataset.bucket, dataset.key)
-    if head is None:
-        raise JobStartError(
-            f"{dataset.uri} was deleted after validation",
-            fix="upload the dataset again",
-        )
-    changed = (
-        head.version_id != dataset.version_id
-        if dataset.version_id
-        else head.etag != normalise_etag(dataset.etag)
-    )
-    if changed:
-        raise JobStartError(
-            f"{dataset.uri} changed after it was validated (a newer upload replaced it); "
-            "this run stops so the job never trains on data nobody validated",
-            fix="nothing to do: the newer upload has its own run",
+def _refuse_if_stopped(run: Run | None) -> None:
+    if run is not None and run.stop_requested:
+        by = run.stop_requested.get("by") or "someone"
+        raise RunStoppedError(
+            f"run {run.run_id} was stopped by {by} before its job started",
+            fix="nothing to do; start a new run with `bedrock-tuner runs start` if wanted",
         )
 
 
 def start_job(state: ExecutionState, deps: Deps) -> JobOutput:
     """``CreateModelCustomizationJob`` for the run (idempotent: clientRequestToken = run id).
 
+    The job trains on the run's own copy of the validated bytes (``work/<pipeline>/<run>/``,
+    written by the validate step), so a later upload to the same key cannot change what it
+    learns from (I5). A run stopped before or while the job is created never keeps a job:
+    the stop is checked before the request and again after it (D4).
+
     Raises
     ------
     InvalidEventError
         The state has no validation result.
+    RunStoppedError
+        A person stopped the run.
     ThrottlingError, TransientError
         Retry (a quota on concurrent jobs is throttling: the workflow waits).
     JobStartError
-        Bedrock refused the job, or the dataset changed since validation.
+        Bedrock refused the job.
     """
     if state.validation is None or not state.validation.training_uri:
         raise InvalidEventError(
             "start_customization_job needs $.validation.trainingUri",
             fix="run it after Validate dataset (the execution state carries the result)",
         )
+    _refuse_if_stopped(deps.store.get_run(state.run_id))
     spec = PipelineSpec.model_validate(state.spec)
     training_uri = state.validation.training_uri
-    _check_dataset_unchanged(state, training_uri, deps)
     family = spec.family(state.pipeline)
     next_version = (
         deps.store.last_version(family) + 1 if "{version}" in spec.custom_model_name else None
@@ -111,23 +105,100 @@ def start_job(state: ExecutionState, deps: Deps) -> JobOutput:
     deps.store.put_job(
         job_arn=job_arn, job_name=job.job_name, run_id=state.run_id, started_at=started
     )
-    deps.store.update_run(
-        state.run_id,
-        status=RunStatus.TRAINING,
-        fields={"jobArn": job_arn, "family": family},
-        step=Step(name="job", status="started", at=started, detail=job_arn),
-    )
-    logger.info(
-        "customization job started",
-        extra={"runId": state.run_id, "jobArn": job_arn, "jobName": job.job_name},
-    )
-    count("JobStarted")
-    return JobOutput(
+    output = JobOutput(
         job_arn=job_arn,
         job_name=job.job_name,
         custom_model_name=job.custom_model_name,
         output_uri=job.output_uri,
     )
+    deps.store.update_run(
+        state.run_id,
+        status=RunStatus.TRAINING,
+        fields={"jobArn": job_arn, "family": family, "job": output.wire()},
+        step=Step(name="job", status="started", at=started, detail=job_arn),
+    )
+    run = deps.store.get_run(state.run_id)
+    if run is not None and run.stop_requested:
+        # stopped while Bedrock was creating the job: the job must not train on
+        stop_job_of(deps, job_arn, job.job_name, state.run_id, why="the run was stopped")
+        _refuse_if_stopped(run)
+    logger.info(
+        "customization job started",
+        extra={"runId": state.run_id, "jobArn": job_arn, "jobName": job.job_name},
+    )
+    count("JobStarted")
+    return output
+
+
+def stop_job_of(deps: Deps, job_arn: str, job_name: str | None, run_id: str, *, why: str) -> str:
+    """Ask Bedrock to stop a job; returns its status after the request."""
+    status = JobStatus.STOPPING.value
+    try:
+        deps.bedrock.stop_job(job_name or job_arn)
+    except JobStartError:  # Bedrock refuses to stop a job that has ended: read it
+        polled = deps.bedrock.get_job(job_arn, job_name=job_name)
+        status = str((polled or {}).get("status") or JobStatus.STOPPING.value)
+        if not is_terminal(status):
+            raise
+    with contextlib.suppress(BedrockTunerError):
+        deps.store.mark_stop_requested(job_arn, at=deps.now())
+    with contextlib.suppress(BedrockTunerError):
+        deps.store.update_run(
+            run_id,
+            step=Step(name="job", status="stop_requested", at=deps.now(), detail=why),
+        )
+    logger.warning("customization job stopped", extra={"jobArn": job_arn, "why": why})
+    count("JobStopped")
+    return status
+
+
+class AbandonOutcome(BaseModel):
+    """What "Stop the job" did (camelCase on the wire)."""
+
+    model_config = ConfigDict(populate_by_name=True, alias_generator=to_camel)
+
+    job_arn: str | None = None
+    status: str | None = None
+    stopping: bool = False  # a stop was requested and the job has not ended yet
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def abandon_job(state: ExecutionState, deps: Deps) -> AbandonOutcome:
+    """The workflow gave up on the run after the job was started (a timeout, a failed
+    step): stop the Bedrock job so it does not train and bill for a run that has ended
+    (I2). The slot stays held while the job is stopping; the reconciler frees it when the
+    job has ended (I4).
+
+    Finds the job from the state, the run, or Bedrock itself by its name (the start step
+    may have died after Bedrock created it).
+    """
+    run = deps.store.get_run(state.run_id)
+    job_arn = (state.job.job_arn if state.job else None) or (run.job_arn if run else None)
+    job_name = (state.job.job_name if state.job else None) or job_name_for(
+        state.pipeline, state.run_id
+    )
+    polled = deps.bedrock.get_job(job_arn or job_name, job_name=job_name)
+    if polled is None:
+        return AbandonOutcome(job_arn=job_arn)  # no job was ever created
+    job_arn = str(polled["jobArn"])
+    deps.store.put_job(
+        job_arn=job_arn, job_name=job_name, run_id=state.run_id, started_at=deps.now()
+    )
+    status = str(polled.get("status") or JobStatus.IN_PROGRESS.value)
+    if not is_terminal(status) and status != JobStatus.STOPPING:
+        why = "the workflow gave up on the run"
+        if state.error is not None:
+            why += f" ({state.error.error_type()})"
+        status = stop_job_of(deps, job_arn, job_name, state.run_id, why=why)
+    if is_terminal(status):
+        apply_job_state(
+            JobState.from_bedrock(polled, observed_at=observed_at(polled, deps)),
+            deps,
+            event_id=None,
+        )
+    return AbandonOutcome(job_arn=job_arn, status=status, stopping=not is_terminal(status))
 
 
 # --------------------------------------------------------------------------- resume
@@ -157,7 +228,10 @@ def _resume(job: JobRecord, deps: Deps) -> bool:
 def apply_job_state(state: JobState, deps: Deps, *, event_id: str | None) -> tuple[JobUpdate, bool]:
     """Apply ``state`` (event or poll) and resume the workflow when the job ended.
 
-    Returns the store's answer and whether a waiting task was resumed.
+    Returns the store's answer and whether a waiting task was resumed. A resume that
+    fails (throttled) raises: the event is redelivered, and — because the job stays in the
+    ended index until its workflow is resumed — the redelivered event (reported as a
+    duplicate) and the reconciler both try again (D1).
     """
     update = deps.store.apply_job_state(state, event_id=event_id)
     log = {
@@ -166,18 +240,21 @@ def apply_job_state(state: JobState, deps: Deps, *, event_id: str | None) -> tup
         "eventId": event_id,
         "reason": update.reason,
     }
-    if not update.applied or update.job is None:
+    job = update.job
+    if not update.applied or job is None:
+        if job is not None and job.resume_pending and job.task_token:
+            resumed = _resume(job, deps)  # an earlier resume of this ended job failed
+            logger.info("resumed an ended job on a repeat", extra={**log, "resumed": resumed})
+            return update, resumed
         logger.info("job state not applied", extra=log)
         return update, False
-    job = update.job
     resumed = False
     if job.terminal:
-        resumed = _resume(job, deps)
         try:
             deps.store.update_run(
                 job.run_id,
                 status=RunStatus.TRAINED if job.status == JobStatus.COMPLETED else None,
-                fields={"jobStatus": job.status},
+                fields={"jobStatus": job.status, "outputModelArn": job.output_model_arn},
                 step=Step(
                     name="job",
                     status=job.status,
@@ -187,6 +264,7 @@ def apply_job_state(state: JobState, deps: Deps, *, event_id: str | None) -> tup
             )
         except BedrockTunerError:
             logger.warning("the job's run is missing", extra={**log, "runId": job.run_id})
+        resumed = _resume(job, deps)
     logger.info("job state applied", extra={**log, "resumed": resumed})
     return update, resumed
 
@@ -222,7 +300,7 @@ def track_job(request: TrackJobRequest, deps: Deps) -> dict[str, Any]:
         return {"jobArn": job.job_arn, "status": job.status, "resumed": resumed}
     polled = deps.bedrock.get_job(request.job_arn, job_name=job.job_name)
     if polled is not None:
-        state = JobState.from_bedrock(polled, observed_at=_observed_at(polled, deps))
+        state = JobState.from_bedrock(polled, observed_at=observed_at(polled, deps))
         if state.terminal:
             _, resumed = apply_job_state(state, deps, event_id=None)
             return {"jobArn": job.job_arn, "status": state.status, "resumed": resumed}
@@ -230,7 +308,8 @@ def track_job(request: TrackJobRequest, deps: Deps) -> dict[str, Any]:
     return {"jobArn": job.job_arn, "status": job.status, "resumed": False}
 
 
-def _observed_at(polled: dict[str, Any], deps: Deps) -> str:
+def observed_at(polled: dict[str, Any], deps: Deps) -> str:
+    """When Bedrock last changed the job (the poll's time when it does not say)."""
     stamp = polled.get("lastModifiedTime") or polled.get("endTime")
     return str(stamp) if stamp else deps.now()
 
@@ -297,79 +376,3 @@ def handle_job_event(event: BedrockJobStateChangeEvent, deps: Deps) -> dict[str,
         "reason": update.reason,
         "resumed": resumed,
     }
-
-
-# --------------------------------------------------------------------------- reconcile
-
-
-class ReconcileReport(BaseModel):
-    """What a reconcile sweep did (camelCase on the wire)."""
-
-    model_config = ConfigDict(populate_by_name=True, alias_generator=to_camel)
-
-    checked: int = 0
-    applied: int = 0
-    resumed: int = 0
-    heartbeats: int = 0
-    slots_released: list[str] = Field(default_factory=list)
-    errors: list[str] = Field(default_factory=list)
-
-    def wire(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
-
-
-def reconcile_jobs(deps: Deps) -> ReconcileReport:
-    """Poll in-flight jobs (events are best effort), heartbeat the waiting ones, and free
-    job slots whose executions are no longer running.
-
-    Every job is checked even if one fails; failures are listed in the report (and the
-    handler raises after the sweep so the invocation is retried and alarms).
-    """
-    report = ReconcileReport()
-    for job in deps.store.list_inflight_jobs():
-        report.checked += 1
-        try:
-            _reconcile_one(job, deps, report)
-        except BedrockTunerError as exc:
-            logger.exception("reconcile failed for a job", extra={"jobArn": job.job_arn})
-            report.errors.append(f"{job.job_arn}: {exc}")
-    _release_stale_slots(deps, report)
-    count("JobsReconciled", report.checked)
-    return report
-
-
-def _reconcile_one(job: JobRecord, deps: Deps, report: ReconcileReport) -> None:
-    polled = deps.bedrock.get_job(job.job_arn, job_name=job.job_name)
-    if polled is None:
-        report.errors.append(f"{job.job_arn}: Bedrock does not know this job")
-        return
-    state = JobState.from_bedrock(polled, observed_at=_observed_at(polled, deps))
-    if state.terminal or state.status != job.status or state.stages != job.stages:
-        update, resumed = apply_job_state(state, deps, event_id=None)
-        report.applied += int(update.applied)
-        report.resumed += int(resumed)
-        if state.terminal:
-            if update.applied:
-                logger.info(
-                    "recovered a job end that no event reported", extra={"jobArn": job.job_arn}
-                )
-            return
-    if job.task_token and deps.sfn.send_task_heartbeat(job.task_token):
-        report.heartbeats += 1
-
-
-def _release_stale_slots(deps: Deps, report: ReconcileReport) -> None:
-    for holder in deps.store.slot_holders():
-        run_id = run_id_from_execution_name(holder)
-        run = deps.store.get_run(run_id) if run_id else None
-        if run is not None and not run.execution_arn:
-            continue  # cannot tell yet: leave it
-        status = deps.sfn.execution_status(run.execution_arn) if run and run.execution_arn else None
-        if status == "RUNNING":
-            continue
-        deps.store.release_slot(holder)
-        report.slots_released.append(holder)
-        logger.warning(
-            "released the job slot of an execution that is not running",
-            extra={"holder": holder, "executionStatus": status},
-        )

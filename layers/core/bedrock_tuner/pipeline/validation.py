@@ -25,7 +25,14 @@ from bedrock_tuner.pipeline.payloads import ExecutionState, TopProblem, Validati
 from bedrock_tuner.pipeline.runs import DatasetRef, Run, RunStatus, Step, decide_budget
 from bedrock_tuner.pipeline.spec import PipelineSpec
 
-__all__ = ["REPORT_SUFFIX", "TOP_PROBLEMS", "ensure_run", "top_problems", "validate_run"]
+__all__ = [
+    "REPORT_SUFFIX",
+    "TOP_PROBLEMS",
+    "ensure_run",
+    "top_problems",
+    "validate_run",
+    "work_prefix",
+]
 
 REPORT_SUFFIX = ".report.json"
 TOP_PROBLEMS = 5
@@ -137,7 +144,14 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
     validation_uri = (
         spec.validation.file_uri(dataset.bucket) if spec.validation is not None else None
     )
-    validation_source = deps.s3.source(validation_uri) if validation_uri else None
+    validation_version: str | None = None
+    if validation_uri:  # pin the version read here: the job trains against these bytes
+        v_bucket, _, v_key = validation_uri.removeprefix("s3://").partition("/")
+        head = deps.s3.head(v_bucket, v_key)
+        validation_version = head.version_id if head else None
+    validation_source = (
+        deps.s3.source(validation_uri, version_id=validation_version) if validation_uri else None
+    )
     report = validate_dataset(
         hasher.wrap(source),
         model_id=spec.base_model,
@@ -153,16 +167,17 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
 
     summary = report.summary
     valid = summary.valid
-    training_uri: str | None = dataset.uri
+    training_uri: str | None = None
     validation_records = summary.validation_records
     split_note: str | None = None
+    summary_records = summary.records
     if valid and spec.validation is not None and spec.validation.split_ratio is not None:
         training_uri, validation_uri, validation_records, split_note = _split(
             state, spec, source, deps
         )
         summary_records = summary.records - (validation_records or 0)
-    else:
-        summary_records = summary.records
+    elif valid:
+        training_uri, validation_uri = _pin_copies(state, validation_uri, validation_version, deps)
 
     cost = report.cost.training_usd if report.cost is not None else None
     decision = decide_budget(
@@ -195,20 +210,12 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
         same_data_as=same_data_as,
     )
     fields: dict[str, Any] = {
+        # the step's whole output (runs recover and the reconciler rebuild the state from it)
         "validation": {
-            "valid": valid,
-            "reportUri": report_uri,
-            "records": summary.records,
-            "validationRecords": validation_records,
-            "trainingTokens": summary.training_tokens,
-            "errors": summary.errors,
-            "warnings": summary.warnings,
-            "verdict": summary.verdict,
-            "trainingUri": output.training_uri,
-            "validationUri": output.validation_uri,
+            **output.wire(),
+            "totalRecords": summary.records,
             "budget": decision.reason,
             "split": split_note,
-            "sameDataAs": same_data_as,
         },
         "costUsd": cost,
     }
@@ -241,6 +248,36 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
     return output
 
 
+def work_prefix(pipeline: str, run_id: str) -> str:
+    """The run's own folder: the exact bytes its job trains on (I5)."""
+    return f"work/{pipeline}/{run_id}/"
+
+
+def _pin_copies(
+    state: ExecutionState,
+    validation_uri: str | None,
+    validation_version: str | None,
+    deps: Deps,
+) -> tuple[str, str | None]:
+    """Copy the validated object version (and the validation file) into the run's folder:
+    Bedrock reads a key when the job starts, so a later upload to the same key must not
+    change what the job trains on. Returns the copies' URIs."""
+    dataset = state.dataset
+    prefix = work_prefix(state.pipeline, state.run_id)
+    deps.s3.copy_version(
+        dataset.bucket, dataset.key, dataset.version_id, dataset.bucket, prefix + "train.jsonl"
+    )
+    training_uri = f"s3://{dataset.bucket}/{prefix}train.jsonl"
+    pinned_validation: str | None = None
+    if validation_uri is not None:
+        bucket, _, key = validation_uri.removeprefix("s3://").partition("/")
+        deps.s3.copy_version(
+            bucket, key, validation_version, dataset.bucket, prefix + "validation.jsonl"
+        )
+        pinned_validation = f"s3://{dataset.bucket}/{prefix}validation.jsonl"
+    return training_uri, pinned_validation
+
+
 def _version_with_same_bytes(deps: Deps, family: str, sha256: str | None) -> int | None:
     """The newest registered version of ``family`` trained on exactly these bytes."""
     if not sha256:
@@ -271,7 +308,7 @@ def _split(
     assert spec.validation is not None and spec.validation.split_ratio is not None
     support = type_support(get_model(load_catalog(), spec.base_model), spec.customization_type)
     bucket = state.dataset.bucket
-    prefix = f"work/{state.pipeline}/{state.run_id}/"
+    prefix = work_prefix(state.pipeline, state.run_id)
     with tempfile.TemporaryDirectory(prefix="bt-split-") as out_dir:
         result = split_dataset(
             source,
