@@ -15,6 +15,7 @@ from bedrock_tuner.cli.main import main
 from bedrock_tuner.cli.table import render_table
 from fake_api import FakeApi, problem
 
+ANA = "arn:aws:iam::123456789012:user/ana"
 RUN = {
     "runId": "support-bot-20260101-abc",
     "pipeline": "support-bot",
@@ -116,15 +117,15 @@ CASES: list[tuple[list[str], str, str, Any, list[str]]] = [
         ["approvals", "approve", "r-3", "--reason", "budgeted"],
         "POST",
         "/approvals/r-3",
-        {"runId": "r-3", "status": "APPROVED"},
-        ["approved run r-3 (status: APPROVED)"],
+        {"runId": "r-3", "decision": "approve", "by": ANA, "reason": "budgeted"},
+        [f"approved run r-3 as {ANA}: budgeted", "follow it: bedrock-tuner runs get r-3"],
     ),
     (
         ["approvals", "reject", "r-3", "--reason", "too dear"],
         "POST",
         "/approvals/r-3",
-        {"runId": "r-3", "status": "REJECTED"},
-        ["rejected run r-3"],
+        {"runId": "r-3", "decision": "reject", "by": ANA, "reason": "too dear"},
+        [f"rejected run r-3 as {ANA}: too dear"],
     ),
     (
         ["versions", "list", "support-bot"],
@@ -356,3 +357,77 @@ def test_compare_of_two_version_documents(
 def test_table_renderer_aligns_columns() -> None:
     text = render_table(("A", "LONGER"), [("xxxx", None), ("y", 1.5)])
     assert text.splitlines() == ["A     LONGER", "xxxx  -", "y     1.5"]
+
+
+# --------------------------------------------------------------------------- issue 7
+def table_rows(text: str) -> list[dict[str, str]]:
+    """The rows of an aligned table, by header (columns start where the headers start)."""
+    header, *lines = text.splitlines()
+    names = [name for name in header.split("  ") if name.strip()]
+    starts = [header.index(name) for name in names]
+    ends = [*starts[1:], None]
+    return [
+        {
+            name.strip(): line[start:end].strip()
+            for name, start, end in zip(names, starts, ends, strict=True)
+        }
+        for line in lines
+        if line.strip()
+    ]
+
+
+def test_approve_needs_no_reason_but_reject_does(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the command the approval notification prints (no --reason)
+    fake.route("POST", "/approvals/r-3", {"runId": "r-3", "decision": "approve", "by": "me"})
+    # When it runs as printed, then it approves and sends no reason at all
+    assert main(["approvals", "approve", "r-3", "--api-url", fake.url]) == 0
+    assert fake.requests[-1].body == {"decision": "approve"}
+    assert "approved run r-3" in capsys.readouterr().out
+    # And a rejection still has to say why: a usage error with a fix, exit 2
+    with pytest.raises(SystemExit) as caught:
+        main(["approvals", "reject", "r-3", "--api-url", fake.url])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error [BT_USAGE]:") and "--reason" in err and "\nfix: " in err
+
+
+def test_approvals_list_shows_unknown_cost_and_why(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.route(
+        "GET",
+        "/approvals",
+        [
+            {
+                "runId": "r-4",
+                "pipeline": "support-bot",
+                "status": "PENDING",
+                "costUsd": None,
+                "why": "the cost is unknown (no training price in the catalog)",
+                "requestedAt": "2026-01-01T11:00:00.123Z",
+            }
+        ],
+    )
+    assert main(["approvals", "list", "--api-url", fake.url]) == 0
+    [row] = table_rows(capsys.readouterr().out)
+    assert row["COST"] == "unknown"
+    assert row["WHY"] == "the cost is unknown (no training price in the catalog)"
+    assert row["REQUESTED"] == "2026-01-01T11:00:00Z"  # one timestamp format: seconds, UTC
+
+
+def test_argparse_errors_are_coded_with_a_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["promote", "f", "prod", "2"],  # missing --reason
+        ["versions", "get", "f", "two"],  # not a number
+        ["runs", "list", "--local", "--api-url", "http://x"],  # exclusive flags
+    ):
+        with pytest.raises(SystemExit) as caught:
+            main(argv)
+        assert caught.value.code == 2
+        err = capsys.readouterr().err
+        lines = err.splitlines()
+        assert lines[0].startswith("error [BT_USAGE]: "), err
+        assert lines[-1].startswith("fix: ") and "bedrock-tuner" in lines[-1], err
+        assert "Traceback" not in err

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import msgspec
 
@@ -20,6 +21,19 @@ from bedrock_tuner.cli.progress import ProgressBar, wants_progress
 from bedrock_tuner.errors import BedrockTunerError, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse with the CLI's error shape: ``error [BT_USAGE]: …`` and a ``fix:`` line
+    (the command's usage on one line), exit 2 — for missing arguments, bad numbers, …"""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
+        self.exit(
+            EXIT_USAGE,
+            f"error [{UsageError.code}]: {self.prog}: {message}\n"
+            f"fix: usage: {usage} (more: {self.prog} --help)\n",
+        )
 
 
 def _hyperparameters(pairs: Sequence[str] | None) -> dict[str, str]:
@@ -61,7 +75,7 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="bedrock-tuner",
         description="Validate, estimate and prepare Amazon Bedrock model-customization datasets.",
     )

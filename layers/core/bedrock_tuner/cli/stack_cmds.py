@@ -17,6 +17,7 @@ and a ``fix:`` line. The client is imported lazily: the rest of the CLI never ne
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -88,11 +89,16 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     ap_sub = approvals.add_subparsers(dest="approvals_command", required=True, metavar="ACTION")
     leaf(ap_sub, "list", "runs waiting for approval", _approvals_list)
-    for decision in ("approve", "reject"):
-        p = leaf(ap_sub, decision, f"{decision} a run waiting for approval", _decide)
-        p.add_argument("run_id", metavar="RUN_ID")
-        p.add_argument("--reason", required=True, metavar="R", help="why (kept in the record)")
-        p.set_defaults(decision=decision)
+    p = leaf(ap_sub, "approve", "approve a run waiting for approval", _decide)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--reason", metavar="R", help="why (optional; kept in the record)")
+    p.set_defaults(decision="approve")
+    p = leaf(ap_sub, "reject", "reject a run waiting for approval", _decide)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument(
+        "--reason", required=True, metavar="R", help="why (required; kept in the record)"
+    )
+    p.set_defaults(decision="reject")
 
     versions = subparsers.add_parser(
         "versions", help="registered model versions: list, get, compare"
@@ -218,7 +224,27 @@ def _error_text(error: Any) -> Any:
 
 
 def _usd(value: Any) -> str:
-    return f"${value:,.2f}" if isinstance(value, int | float) else cell(value)
+    """``$12.50``; ``unknown`` when the API has no cost (no price in the catalog, or not
+    estimated yet)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "unknown" if value is None else cell(value)
+    return f"${value:,.2f}"
+
+
+def when(value: Any) -> Any:
+    """Every timestamp the CLI shows in one format: ``2026-01-01T10:00:00Z`` (UTC, seconds).
+
+    The API's records say ``…T10:00:00.123Z`` and the workflow history
+    ``…T10:00:00.123000+00:00``; anything that is not an ISO 8601 time is shown as is."""
+    if not isinstance(value, str) or len(value) < 19 or value[10:11] not in ("T", " "):
+        return value
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _none_text(rows: Iterable[Any], what: str) -> str | None:
@@ -236,8 +262,8 @@ def _runs_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str
             get(r, "run_id", "id"),
             get(r, "pipeline"),
             get(r, "status"),
-            get(r, "created_at", "started_at"),
-            get(r, "updated_at"),
+            when(get(r, "created_at", "started_at")),
+            when(get(r, "updated_at")),
             _usd(get(r, "cost_usd", "estimated_cost_usd")),
             get(r, "version"),
         )
@@ -254,8 +280,8 @@ def _run_text(run: Any) -> str:
         ("pipeline", get(run, "pipeline")),
         ("status", get(run, "status")),
         ("dataset", _dataset(run)),
-        ("created", get(run, "created_at", "started_at")),
-        ("updated", get(run, "updated_at")),
+        ("created", when(get(run, "created_at", "started_at"))),
+        ("updated", when(get(run, "updated_at"))),
         ("cost", _usd(get(run, "cost_usd", "estimated_cost_usd"))),
         ("version", f"{family} v{version}" if family and version is not None else version),
         ("job", get(run, "job_arn")),
@@ -270,8 +296,8 @@ def _timeline_rows(entries: Any) -> list[tuple[Any, ...]]:
     for entry in entries if isinstance(entries, list) else []:
         rows.append(
             (
-                get(entry, "entered_at", "at", "timestamp"),
-                get(entry, "exited_at"),
+                when(get(entry, "entered_at", "at", "timestamp")),
+                when(get(entry, "exited_at")),
                 get(entry, "name", "step"),
                 get(entry, "status"),
                 get(entry, "detail"),
@@ -281,8 +307,8 @@ def _timeline_rows(entries: Any) -> list[tuple[Any, ...]]:
         for stage in stages if isinstance(stages, list) else []:
             rows.append(
                 (
-                    get(stage, "started_at"),
-                    get(stage, "updated_at"),
+                    when(get(stage, "started_at")),
+                    when(get(stage, "updated_at")),
                     f"  - {cell(get(stage, 'name'))}",
                     get(stage, "status"),
                     None,
@@ -343,22 +369,27 @@ def _approvals_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any
         (
             get(a, "run_id", "id"),
             get(a, "pipeline"),
-            _usd(get(a, "estimated_cost_usd", "cost_usd")),
-            get(a, "requested_at", "created_at"),
-            get(a, "expires_at", "timeout_at"),
-            get(a, "reason"),
+            _usd(get(a, "cost_usd", "estimated_cost_usd")),
+            when(get(a, "requested_at", "created_at")),
+            get(a, "why"),
         )
         for a in pending
     ]
-    headers = ("RUN ID", "PIPELINE", "COST", "REQUESTED", "EXPIRES", "WHY")
+    headers = ("RUN ID", "PIPELINE", "COST", "REQUESTED", "WHY")
     return doc, _none_text(rows, "runs waiting for approval") or render_table(headers, rows)
 
 
 def _decide(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
     doc = api.decide(args.run_id, args.decision, args.reason)
     verb = "approved" if args.decision == "approve" else "rejected"
-    status = get(doc, "status")
-    return doc, f"{verb} run {args.run_id}" + (f" (status: {status})" if status else "") + "\n"
+    text = f"{verb} run {args.run_id}"
+    by, reason = get(doc, "by"), get(doc, "reason")
+    if by:
+        text += f" as {by}"
+    if reason:
+        text += f": {reason}"
+    follow = f"\nfollow it: bedrock-tuner runs get {args.run_id}" if verb == "approved" else ""
+    return doc, text + follow + "\n"
 
 
 # --------------------------------------------------------------------------- versions
@@ -373,7 +404,7 @@ def _versions_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any,
             get(v, "base_model"),
             get(v, "customization_type"),
             get(v, "run_id"),
-            get(v, "registered_at", "created_at"),
+            when(get(v, "registered_at", "created_at")),
             _usd(get(v, "cost_usd")),
             get(v, "aliases"),
         )
@@ -463,7 +494,7 @@ def _aliases_history(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[An
     changes = items(doc, "history", "changes", "events")
     rows = [
         (
-            get(c, "at", "changed_at", "updated_at", "timestamp"),
+            when(get(c, "at", "changed_at", "updated_at", "timestamp")),
             get(c, "action", "kind"),
             get(c, "previous_version", "from_version", "previous"),
             get(c, "version", "to_version"),
