@@ -820,3 +820,79 @@ def test_catalog_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "catalog")
     assert code == 0
     assert "Nova Lite" in out and TITAN_LITE in out
+
+
+# --------------------------------------------------------------------------- issue 7
+def test_estimate_refuses_data_it_cannot_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given random bytes named like a dataset
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_bytes(bytes(range(256)) * 12)
+    # When estimating, then it fails like validate (exit 1, a coded error, a fix), no "$0.00"
+    code, out, err = run(capsys, "estimate", str(garbage), "--model", TITAN_EXPRESS)
+    assert code == 1
+    assert out == "" and "$0.00" not in err
+    error, fix = err.splitlines()[-2:]
+    assert error.startswith("error [BT_INVALID_DATASET]: ") and "E_JSON_INVALID" in error
+    assert fix.startswith("fix: ")
+    assert err.startswith("warning: ") and "LEGACY" in err  # the same lifecycle warning
+    assert f"bedrock-tuner validate {garbage} --model {TITAN_EXPRESS}" in err
+
+
+def test_estimate_refuses_another_models_format(
+    capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    path = make_file([claude_record(i) for i in range(40)])
+    code, out, err = run(capsys, "estimate", str(path), "--model", TITAN_EXPRESS, "--json")
+    assert code == 1 and out == ""
+    error, fix = err.splitlines()[-2:]
+    assert error.startswith("error [BT_INVALID_DATASET]: ") and "E_WRONG_FORMAT" in error
+    assert fix.startswith("fix: ")
+
+
+def test_estimate_shows_the_lifecycle_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    # Titan Text Express is LEGACY in the catalog: validate warns (W_MODEL_LIFECYCLE), so does estimate
+    code, out, _ = run(capsys, "estimate", "--model", TITAN_EXPRESS, "--tokens", "1000")
+    assert code == 0
+    assert any(line.startswith("warning: ") and "LEGACY" in line for line in out.splitlines())
+    code, out, _ = run(capsys, "estimate", "--model", TITAN_EXPRESS, "--tokens", "1000", "--json")
+    assert any("LEGACY" in text for text in json.loads(out)["warnings"])
+
+
+def test_one_epoch_is_singular(capsys: pytest.CaptureFixture[str], make_file: Maker) -> None:
+    code, out, _ = run(
+        capsys, "estimate", "--model", TITAN_EXPRESS, "--tokens", "1000",
+        "--hyperparameters", "epochCount=1",
+    )  # fmt: skip
+    assert code == 0
+    assert "× 1 epoch = " in out and "1 epochs" not in out
+    path = make_file(pcs(5))
+    _, out, _ = run(
+        capsys, "validate", str(path), "--model", TITAN_EXPRESS, "--hyperparameters", "epochCount=1"
+    )
+    assert "× 1 epoch = " in out and "1 epochs" not in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["estimate", "--model", TITAN_EXPRESS, "--tokens", "1000", "--saved-prompt-tokens", "5"],
+        ["estimate", "--model", TITAN_EXPRESS, "--tokens", "-1"],
+        ["validate", "x.jsonl", "--model", TITAN_EXPRESS, "--workers", "0"],
+        ["validate", "x.jsonl", "--model", TITAN_EXPRESS, "--workers", "many"],
+        ["validate", "x.jsonl"],
+        ["split", "x.jsonl", "--validation-ratio", "2"],
+    ],
+    ids=["break-even", "tokens", "workers-0", "workers-text", "no-model", "ratio"],
+)
+def test_every_usage_error_has_a_fix(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0].startswith("error [BT_USAGE]: "), err
+    assert lines[-1].startswith("fix: ") and len(lines[-1]) > len("fix: ") + 5, err

@@ -18,6 +18,7 @@ from bedrock_tuner import __version__
 from bedrock_tuner.catalog import load_catalog
 from bedrock_tuner.cli import catalog_cmd, local_cmd, stack_cmds
 from bedrock_tuner.cli.progress import ProgressBar, wants_progress
+from bedrock_tuner.datasets.report import Report
 from bedrock_tuner.errors import BedrockTunerError, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -176,8 +177,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from bedrock_tuner.datasets.report import render_text, report_json
     from bedrock_tuner.datasets.validate import validate_dataset
 
-    if args.max_examples < 0 or args.workers < 1:
-        raise UsageError("--max-examples must be ≥ 0 and --workers ≥ 1")
+    if args.max_examples < 0:
+        raise UsageError(
+            f"--max-examples must be 0 or more, got {args.max_examples}",
+            fix="Give --max-examples 0 (counts only) or more (default 5).",
+        )
+    if args.workers < 1:
+        raise UsageError(
+            f"--workers must be 1 or more, got {args.workers}",
+            fix="Give --workers 1 (one process, the default) or the number of CPU cores.",
+        )
     catalog = load_catalog(args.catalog or ())
     train = open_source(args.train)
     validation = open_source(args.validation) if args.validation else None
@@ -214,10 +223,26 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.summary.valid else EXIT_INVALID
 
 
+def _epochs_text(count: int) -> str:
+    return f"{count} epoch{'' if count == 1 else 's'}"
+
+
+def _nonnegative(args: argparse.Namespace, *names: str) -> None:
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} must be 0 or more, got {value}", fix=f"Give {flag} ≥ 0.")
+
+
 def _cmd_estimate(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bedrock_tuner.catalog import check_hyperparameters, lifecycle_warnings
     from bedrock_tuner.datasets.validate import epochs_of, resolve_target, validate_dataset
     from bedrock_tuner.pipeline.cost import break_even, estimate_training_cost
 
+    _nonnegative(args, "tokens", "saved_prompt_tokens", "requests_per_month", "input_price_per_1k")
     catalog = load_catalog(args.catalog or ())
     hps = _hyperparameters(args.hyperparameters)
     target = resolve_target(args.model, args.ctype, hps, catalog)
@@ -225,8 +250,18 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         raise UsageError(
             "give a dataset or --tokens", fix="bedrock-tuner estimate train.jsonl --model ID"
         )
+    be_args = (args.saved_prompt_tokens, args.requests_per_month, args.input_price_per_1k)
+    if any(a is not None for a in be_args) and any(a is None for a in be_args):
+        raise UsageError(
+            "break-even needs --saved-prompt-tokens, --requests-per-month and "
+            "--input-price-per-1k together",
+            fix="Give all three, e.g. --saved-prompt-tokens 1200 --requests-per-month 200000 "
+            "--input-price-per-1k 0.0002 (or none of them).",
+        )
     if args.tokens is not None:
         tokens = args.tokens
+        for problem in check_hyperparameters(target.support, hps):
+            raise UsageError(problem.message, fix=problem.fix)
     else:
         bar = ProgressBar(None, "counting tokens") if wants_progress(args.no_progress) else None
         try:
@@ -236,22 +271,22 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
                 customization_type=args.ctype,
                 hyperparameters=hps,
                 catalog=catalog,
-                max_examples=0,
+                max_examples=1,
                 progress=bar.advance if bar else None,
             )
         finally:
             if bar:
                 bar.close()
+        if not report.summary.valid:
+            for text in lifecycle_warnings(target.model, dt.date.today()):
+                print(f"warning: {text}", file=sys.stderr)
+            return _invalid_for_estimate(args, report)
         tokens = report.summary.training_tokens
+    warnings = lifecycle_warnings(target.model, dt.date.today())
     epochs = epochs_of(target.hyperparameters)
     cost = estimate_training_cost(target.model, tokens, epochs)
     be = None
-    be_args = (args.saved_prompt_tokens, args.requests_per_month, args.input_price_per_1k)
-    if any(a is not None for a in be_args):
-        if any(a is None for a in be_args):
-            raise UsageError(
-                "break-even needs --saved-prompt-tokens, --requests-per-month and --input-price-per-1k together"
-            )
+    if all(a is not None for a in be_args):
         if cost.training_usd is None:
             raise UsageError(
                 f"no training price is known for {target.model.id}",
@@ -270,6 +305,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
             "customization_type": target.ctype.value,
             "cost": cost,
             "break_even": be,
+            "warnings": warnings,
         }
         sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(doc), indent=2) + b"\n")
         return EXIT_OK
@@ -279,8 +315,11 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         else f"${cost.training_usd:,.2f}"
     )
     print(f"model: {target.model.name} ({target.model.id}) · {target.ctype.value}")
+    for text in warnings:
+        print(f"warning: {text}")
     print(
-        f"training: {cost.training_tokens:,} tokens × {cost.epochs} epochs = {cost.billed_tokens:,} billed tokens → {usd}"
+        f"training: {cost.training_tokens:,} tokens × {_epochs_text(cost.epochs)} = "
+        f"{cost.billed_tokens:,} billed tokens → {usd}"
     )
     if cost.price_per_1k_tokens is not None:
         print(
@@ -298,6 +337,28 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _invalid_for_estimate(args: argparse.Namespace, report: Report) -> int:
+    """``estimate`` on data the model cannot train on: validate's verdict, exit 1."""
+    first = next((p for p in report.problems if p.severity == "error"), None)
+    example = ""
+    if first is not None and first.examples:
+        ex = first.examples[0]
+        where = ex.file if ex.line is None else f"{ex.file}:{ex.line}"
+        example = f" First: {where}: {ex.message}"
+    model = report.model
+    print(
+        f"error [BT_INVALID_DATASET]: {args.train} is not a {model.customization_type} dataset "
+        f"for {model.name}: {report.summary.verdict}{example}",
+        file=sys.stderr,
+    )
+    command = f"bedrock-tuner validate {args.train} --model {args.model}"
+    if args.ctype:
+        command += f" --type {args.ctype}"
+    hint = f"{first.fix} " if first is not None else ""
+    print(f"fix: {hint}Every problem and its fix: {command}", file=sys.stderr)
+    return EXIT_INVALID
+
+
 def _cmd_split(args: argparse.Namespace) -> int:
     from bedrock_tuner.catalog import (
         default_customization_type,
@@ -308,6 +369,11 @@ def _cmd_split(args: argparse.Namespace) -> int:
     from bedrock_tuner.datasets.reader import open_source
     from bedrock_tuner.datasets.split import split_dataset
 
+    if not 0 < args.validation_ratio < 1:
+        raise UsageError(
+            f"--validation-ratio must be between 0 and 1, got {args.validation_ratio}",
+            fix="Use e.g. --validation-ratio 0.1 for 10 %.",
+        )
     limits = None
     if args.model:
         catalog = load_catalog(args.catalog or ())

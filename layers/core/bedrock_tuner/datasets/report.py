@@ -160,7 +160,8 @@ def render_text(report: Report, *, color: bool = False) -> str:
     c = report.cost
     if c is not None:
         out.append("")
-        billed = f"cost: {c.training_tokens:,} training tokens × {c.epochs} epochs = {c.billed_tokens:,} billed tokens"
+        epochs = f"{c.epochs} epoch{'' if c.epochs == 1 else 's'}"
+        billed = f"cost: {c.training_tokens:,} training tokens × {epochs} = {c.billed_tokens:,} billed tokens"
         if c.training_usd is None:
             out.append(
                 f"{billed}; the catalog has no price for this model (add one with --catalog)"
