@@ -896,3 +896,35 @@ def test_every_usage_error_has_a_fix(argv: list[str], capsys: pytest.CaptureFixt
     lines = err.splitlines()
     assert lines[0].startswith("error [BT_USAGE]: "), err
     assert lines[-1].startswith("fix: ") and len(lines[-1]) > len("fix: ") + 5, err
+
+
+@pytest.mark.parametrize("command", ["validate", "estimate"])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--hyperparameters", "epochCount=2"],
+        ["--hyperparameters", "epochCount=2,learningRate=0.00001"],
+        ["--hyperparameters", "epochCount=2 learningRate=0.00001"],
+        ["-p", "epochCount=2", "-p", "learningRate=0.00001"],
+        ["--hyperparameter", "epochCount=2", "--hyperparameters", "learningRate=0.00001"],
+    ],
+    ids=["one", "comma-list", "space-list", "repeated-p", "mixed"],
+)
+def test_hyperparameters_never_swallow_the_dataset(
+    command: str, flags: list[str], capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    # Given the hyperparameters written BEFORE the dataset path
+    path = make_file(pcs(5))
+    code, out, err = run(capsys, command, *flags, str(path), "--model", TITAN_EXPRESS, "--json")
+    # Then the path is still the dataset, and every pair is applied
+    assert code in (0, 1), err
+    doc = json.loads(out)
+    if command == "validate":
+        assert doc["files"][0]["uri"] == str(path)
+        hps = doc["model"]["hyperparameters"]
+        assert hps["epochCount"] == "2"
+        if len(flags) > 2 or "," in flags[1] or " " in flags[1]:
+            assert hps["learningRate"] == "0.00001"
+    cost = doc["cost"]
+    assert cost[next(k for k in cost if k in ("billed_tokens", "billedTokens"))] > 0
+    assert cost["epochs"] == 2

@@ -37,16 +37,21 @@ class CliParser(argparse.ArgumentParser):
         )
 
 
-def _hyperparameters(pairs: Sequence[str] | None) -> dict[str, str]:
+def _hyperparameters(items: Sequence[str] | None) -> dict[str, str]:
+    """``["epochCount=2", "learningRate=0.00001,batchSize=1"]`` → a dict. Each item of
+    ``-p``/``--hyperparameter``/``--hyperparameters`` holds one or more ``name=value``
+    pairs separated by commas or spaces."""
     out: dict[str, str] = {}
-    for pair in pairs or ():
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(
-                f'hyperparameter "{pair}" is not name=value',
-                fix="Write e.g. --hyperparameters epochCount=2 learningRate=0.00001",
-            )
-        out[name.strip()] = value.strip()
+    for item in items or ():
+        for pair in item.replace(",", " ").split():
+            name, sep, value = pair.partition("=")
+            if not sep or not name.strip() or not value.strip():
+                raise UsageError(
+                    f'hyperparameter "{pair}" is not name=value',
+                    fix="Write e.g. -p epochCount=2 -p learningRate=0.00001 "
+                    "(or --hyperparameters epochCount=2,learningRate=0.00001)",
+                )
+            out[name.strip()] = value.strip()
     return out
 
 
@@ -61,11 +66,19 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
         help="customization type (default: FINE_TUNING if supported)",
     )
     p.add_argument(
-        "--hyperparameters",
-        nargs="*",
-        action="extend",
+        "-p",
+        "--hyperparameter",
+        dest="hyperparameters",
+        action="append",
         metavar="K=V",
-        help="hyperparameters as name=value",
+        help="a hyperparameter as name=value; repeatable (-p epochCount=2 -p learningRate=0.00001)",
+    )
+    p.add_argument(
+        "--hyperparameters",
+        dest="hyperparameters",
+        action="append",
+        metavar="K=V[,K=V]",
+        help="several hyperparameters in one argument, separated by commas or spaces",
     )
     p.add_argument(
         "--catalog",
