@@ -154,6 +154,41 @@ def test_list_runs_by_pipeline_and_status(cloud: Cloud) -> None:
     call("GET", "/runs", query={"limit": "0"}).problem(422, "BT_INVALID_REQUEST")
 
 
+def test_list_runs_by_status_group_in_any_case(cloud: Cloud) -> None:
+    from bedrock_tuner.pipeline.deps import default_deps
+    from bedrock_tuner.pipeline.runs import RunStatus
+
+    # Given five runs that ended badly in five different ways, one running, one succeeded
+    ended = [
+        RunStatus.FAILED,
+        RunStatus.INVALID,
+        RunStatus.REJECTED,
+        RunStatus.OVER_BUDGET,
+        RunStatus.SPEC_ERROR,
+    ]
+    statuses = [*ended, RunStatus.TRAINING, RunStatus.SUCCEEDED]
+    ids: dict[RunStatus, str] = {}
+    for index, status in enumerate(statuses):
+        run_id = start_run(cloud, key=f"datasets/support-bot/t{index}.jsonl")["runId"]
+        default_deps().store.update_run(run_id, status=status)
+        ids[status] = run_id
+
+    def listed(value: str) -> set[str]:
+        reply = call("GET", "/runs", query={"status": value})
+        assert reply.status == 200, reply.text
+        return {run["runId"] for run in reply.json()}
+
+    # Then the group "failed" (any case) finds every failure, not only FAILED
+    assert listed("failed") == listed("FAILED") == {ids[s] for s in ended}
+    assert listed("active") == {ids[RunStatus.TRAINING]}
+    assert listed("Succeeded") == {ids[RunStatus.SUCCEEDED]}
+    # And an exact status still works, in any case
+    assert listed("over_budget") == {ids[RunStatus.OVER_BUDGET]}
+    # And an unknown value is a 422 that lists the valid ones
+    problem = call("GET", "/runs", query={"status": "broken"}).problem(422, "BT_INVALID_REQUEST")
+    assert "failed" in problem["detail"] and "OVER_BUDGET" in problem["detail"]
+
+
 def test_get_a_run_with_its_timeline(cloud: Cloud) -> None:
     state = started_job(cloud)
     run = call("GET", f"/runs/{state['runId']}").json()

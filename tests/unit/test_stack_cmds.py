@@ -265,8 +265,8 @@ def test_request_bodies_and_queries(fake: FakeApi, capsys: pytest.CaptureFixture
     fake.route("POST", "/models/f/aliases/prod/rollback", {})
     fake.route("POST", "/runs", {})
     url = ["--api-url", fake.url]
-    main(["runs", "list", "--status", "FAILED", *url])
-    assert fake.requests[-1].query == {"status": ["FAILED"]}
+    main(["runs", "list", "--status", "TRAINING", *url])
+    assert fake.requests[-1].query == {"status": ["TRAINING"]}
     main(["approvals", "reject", "r-3", "--reason", "too dear", *url])
     assert fake.requests[-1].body == {"decision": "reject", "reason": "too dear"}
     main(["promote", "f", "prod", "4", "--reason", "r", *url])
@@ -431,3 +431,23 @@ def test_argparse_errors_are_coded_with_a_fix(capsys: pytest.CaptureFixture[str]
         assert lines[0].startswith("error [BT_USAGE]: "), err
         assert lines[-1].startswith("fix: ") and "bedrock-tuner" in lines[-1], err
         assert "Traceback" not in err
+
+
+def test_runs_list_status_groups_and_case(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.route("GET", "/runs", [])
+    # A group or a status, in any case, is sent as the API's canonical value
+    assert main(["runs", "list", "--status", "Failed", "--api-url", fake.url]) == 0
+    assert fake.requests[-1].query == {"status": ["failed"]}
+    assert main(["runs", "list", "--status", "over_budget", "--api-url", fake.url]) == 0
+    assert fake.requests[-1].query == {"status": ["OVER_BUDGET"]}
+    capsys.readouterr()
+    # An unknown one is a usage error listing the valid values, and no request is sent
+    sent = len(fake.requests)
+    assert main(["runs", "list", "--status", "broken", "--api-url", fake.url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error [BT_USAGE]: ") and "\nfix: " in err
+    for valid in ("failed", "active", "succeeded", "OVER_BUDGET", "SPEC_ERROR"):
+        assert valid in err
+    assert len(fake.requests) == sent

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from bedrock_tuner.cli.table import cell, render_pairs, render_table
+from bedrock_tuner.errors import UsageError
 
 if TYPE_CHECKING:
     from bedrock_tuner.client.api import BedrockTunerApi
@@ -74,7 +75,12 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     runs_sub = runs.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
     p = leaf(runs_sub, "list", "list runs, newest first", _runs_list)
     p.add_argument("--pipeline", metavar="P", help="only this pipeline's runs")
-    p.add_argument("--status", metavar="S", help="only runs in this status (e.g. RUNNING)")
+    p.add_argument(
+        "--status",
+        metavar="S",
+        help="only runs in this status (e.g. TRAINING) or group: failed (every way a run "
+        "ends badly), active, succeeded; any case",
+    )
     p = leaf(runs_sub, "get", "one run with its timeline", _runs_get)
     p.add_argument("run_id", metavar="RUN_ID")
     p = leaf(runs_sub, "start", "start a run of PIPELINE on a dataset in S3", _runs_start)
@@ -142,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
     from bedrock_tuner.client.http import ApiClient
     from bedrock_tuner.client.stack import resolve_endpoint
 
+    if getattr(args, "status", None) is not None:  # usage errors before any lookup
+        args.status = _status_arg(args.status)
     endpoint = resolve_endpoint(
         api_url=args.api_url, stack=args.stack, local=args.local, region=args.region
     )
@@ -252,6 +260,20 @@ def _none_text(rows: Iterable[Any], what: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- runs
+
+
+def _status_arg(value: str | None) -> str | None:
+    """The API's canonical spelling of ``--status`` (a usage error lists the valid values)."""
+    if value is None:
+        return None
+    from bedrock_tuner.pipeline.runs import parse_status_filter
+
+    try:
+        return parse_status_filter(value)[0]
+    except ValueError as error:
+        raise UsageError(
+            str(error), fix="e.g. bedrock-tuner runs list --status failed (or TRAINING)"
+        ) from None
 
 
 def _runs_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
