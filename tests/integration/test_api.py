@@ -435,3 +435,25 @@ def test_a_concurrent_promotion_is_409(cloud: Cloud) -> None:
         409, "BT_CONFLICT"
     )
     assert "in progress" in problem["detail"]
+
+
+# ------------------------------------------------------------------------------ hints
+def test_not_found_fixes_name_commands_that_exist(cloud: Cloud) -> None:
+    # Each 404 names the CLI command (and the route) that lists what does exist
+    fix = call("GET", "/runs/r000000000000").problem(404, "BT_RUN_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner runs list`" in fix and "PIPELINE" not in fix
+    fix = call("GET", "/models/ghost/versions").problem(404, "BT_MODEL_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner models list`" in fix and "GET /models" in fix
+    fix = call("GET", "/pipelines/ghost").problem(404, "BT_PIPELINE_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner pipelines put ghost FILE`" in fix
+    assert "`bedrock-tuner pipelines list`" in fix
+    base = "/models/ghost/aliases/prod"
+    fix = call("PUT", base, body={"version": 1}).problem(404, "BT_MODEL_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner versions list ghost`" in fix and "{family}" not in fix
+    assert "GET /models/ghost/versions" in fix
+    invoke("register_model_version", completed(cloud))
+    fix = call("GET", "/models/support-bot/versions/7").problem(404, "BT_MODEL_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner versions list support-bot`" in fix
+    rollback = "/models/support-bot/aliases/production/rollback"
+    fix = call("POST", rollback).problem(409, "BT_CONFLICT")["fix"]
+    assert "`bedrock-tuner promote support-bot production VERSION --reason R`" in fix

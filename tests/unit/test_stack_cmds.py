@@ -451,3 +451,96 @@ def test_runs_list_status_groups_and_case(
     for valid in ("failed", "active", "succeeded", "OVER_BUDGET", "SPEC_ERROR"):
         assert valid in err
     assert len(fake.requests) == sent
+
+
+SPEC_TEXT = "base_model: amazon.nova-lite-v1:0:300k\nhyperparameters:\n  epochCount: '2'\n"
+
+
+def test_pipelines_list_get_put_delete(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = ["--api-url", fake.url]
+    fake.route("GET", "/pipelines", ["faq", "support-bot"])
+    assert main(["pipelines", "list", *url]) == 0
+    assert capsys.readouterr().out.split() == ["PIPELINE", "faq", "support-bot"]
+
+    view = {"name": "support-bot", "key": "pipelines/support-bot.yaml", "text": SPEC_TEXT}
+    fake.route("GET", "/pipelines/support-bot", {**view, "spec": {"base_model": "x"}})
+    assert main(["pipelines", "get", "support-bot", *url]) == 0
+    assert capsys.readouterr().out == SPEC_TEXT  # the YAML as stored: pipe it to a file
+
+    spec_file = tmp_path / "support-bot.yaml"
+    spec_file.write_text(SPEC_TEXT)
+    fake.route("PUT", "/pipelines/support-bot", {**view, "spec": {"base_model": "x"}})
+    assert main(["pipelines", "put", "support-bot", str(spec_file), *url]) == 0
+    assert fake.requests[-1].body == {"spec": SPEC_TEXT}
+    out = capsys.readouterr().out
+    assert "stored pipelines/support-bot.yaml" in out
+    assert "bedrock-tuner runs start support-bot" in out  # what to do next
+
+    fake.route("DELETE", "/pipelines/support-bot", None, status=204)
+    assert main(["pipelines", "delete", "support-bot", *url]) == 0
+    assert fake.requests[-1].method == "DELETE"
+    assert "deleted pipeline support-bot" in capsys.readouterr().out
+
+
+def test_pipelines_get_shows_a_stored_spec_problems(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.route(
+        "GET",
+        "/pipelines/bad",
+        {
+            "name": "bad",
+            "key": "pipelines/bad.yaml",
+            "text": "base_model: nope\n",
+            "error": {"problems": [{"path": "base_model", "message": "unknown", "fix": "pick"}]},
+        },
+    )
+    assert main(["pipelines", "get", "bad", "--api-url", fake.url]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "base_model: nope\n"
+    assert "base_model: unknown" in captured.err and "fix: pick" in captured.err
+
+
+def test_pipelines_put_a_missing_or_bad_file(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = ["--api-url", fake.url]
+    assert main(["pipelines", "put", "p", str(tmp_path / "nope.yaml"), *url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error [BT_SOURCE]") and "\nfix: " in err
+    assert fake.requests == []  # nothing sent
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("base_model: [\n")
+    spec_problem = problem(422, "BT_SPEC", "pipelines/p.yaml: not YAML", "fix the YAML")
+    spec_problem["problems"] = [{"path": "", "message": "not YAML", "fix": "fix the YAML"}]
+    fake.route("PUT", "/pipelines/p", spec_problem, status=422)
+    assert main(["pipelines", "put", "p", str(bad), *url]) == 2
+    err = capsys.readouterr().err
+    assert "error [BT_SPEC]" in err and "fix: fix the YAML" in err
+    # every problem of the spec is listed, not only the first
+    spec_problem["problems"].append({"path": "budget.max_usd", "message": "not a number"})
+    fake.route("PUT", "/pipelines/p", spec_problem, status=422)
+    assert main(["pipelines", "put", "p", str(bad), *url]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("error [BT_SPEC]") and lines[-1] == "fix: fix the YAML"
+    assert "  budget.max_usd: not a number" in lines
+
+
+def test_models_list(fake: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.route(
+        "GET",
+        "/models",
+        [
+            {
+                "family": "support-bot",
+                "deploymentArn": None,
+                "createdAt": "2026-01-02T00:00:00.000Z",
+                "updatedAt": "2026-01-03T00:00:00.000Z",
+            }
+        ],
+    )
+    assert main(["models", "list", "--api-url", fake.url]) == 0
+    [row] = table_rows(capsys.readouterr().out)
+    assert row["FAMILY"] == "support-bot" and row["UPDATED"] == "2026-01-03T00:00:00Z"

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import msgspec
 
@@ -94,7 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate, estimate and prepare Amazon Bedrock model-customization datasets.",
     )
     parser.add_argument("--version", action="version", version=f"bedrock-tuner {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # CliParser is an ArgumentParser; the sub-command modules take the base type
+    sub = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", required=True, metavar="COMMAND"),
+    )
 
     v = sub.add_parser(
         "validate", help="validate a training dataset (and validation file) for a model"
@@ -445,6 +449,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except BedrockTunerError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        problems = getattr(exc, "problem", {}).get("problems")
+        if isinstance(problems, list) and len(problems) > 1:  # e.g. every problem of a spec
+            for item in problems:
+                if isinstance(item, dict):
+                    more = f" (fix: {item['fix']})" if item.get("fix") else ""
+                    print(
+                        f"  {item.get('path') or '(file)'}: {item.get('message')}{more}",
+                        file=sys.stderr,
+                    )
         if exc.fix:
             print(f"fix: {exc.fix}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,8 +1,10 @@
 """Commands against a deployed stack (or the local cloud) through its REST API.
 
+    bedrock-tuner pipelines list | pipelines get NAME | pipelines put NAME FILE | pipelines delete NAME
     bedrock-tuner runs list [--pipeline P] [--status S]
     bedrock-tuner runs get RUN_ID | runs start PIPELINE S3_URI | runs stop RUN_ID
-    bedrock-tuner approvals list | approvals approve|reject RUN_ID --reason R
+    bedrock-tuner approvals list | approvals approve RUN_ID [--reason R] | approvals reject RUN_ID --reason R
+    bedrock-tuner models list
     bedrock-tuner versions list FAMILY | versions get FAMILY N | versions compare FAMILY A B
     bedrock-tuner aliases get FAMILY ALIAS | aliases history FAMILY ALIAS
     bedrock-tuner promote FAMILY ALIAS VERSION --reason R
@@ -29,7 +31,16 @@ from bedrock_tuner.errors import UsageError
 if TYPE_CHECKING:
     from bedrock_tuner.client.api import BedrockTunerApi
 
-COMMANDS = ("runs", "approvals", "versions", "aliases", "promote", "rollback")
+COMMANDS = (
+    "pipelines",
+    "runs",
+    "approvals",
+    "models",
+    "versions",
+    "aliases",
+    "promote",
+    "rollback",
+)
 
 Handler = Callable[["BedrockTunerApi", argparse.Namespace], tuple[Any, str]]
 """Calls the API; returns (the answer for --json, the text for people)."""
@@ -58,7 +69,7 @@ def _common() -> argparse.ArgumentParser:
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register runs, approvals, versions, aliases, promote and rollback."""
+    """Register pipelines, runs, approvals, models, versions, aliases, promote, rollback."""
     common = _common()
 
     def leaf(
@@ -70,6 +81,26 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         p = parent.add_parser(name, help=help_text, description=help_text, parents=[common])
         p.set_defaults(stack_handler=handler)
         return p
+
+    pipelines = subparsers.add_parser(
+        "pipelines", help="pipeline specs (pipelines/NAME.yaml): list, get, put, delete"
+    )
+    pl_sub = pipelines.add_subparsers(dest="pipelines_command", required=True, metavar="ACTION")
+    leaf(pl_sub, "list", "the pipelines (names of the specs in the data bucket)", _pipelines_list)
+    p = leaf(pl_sub, "get", "print a pipeline's spec (YAML, as stored)", _pipelines_get)
+    p.add_argument("name", metavar="NAME")
+    p = leaf(
+        pl_sub,
+        "put",
+        "create or replace a pipeline from a local YAML spec (the API validates it first)",
+        _pipelines_put,
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("file", metavar="FILE", help="the spec, YAML (docs/pipeline.md)")
+    p = leaf(
+        pl_sub, "delete", "delete a pipeline's spec (runs and versions stay)", _pipelines_delete
+    )
+    p.add_argument("name", metavar="NAME")
 
     runs = subparsers.add_parser("runs", help="pipeline runs on the stack: list, get, start, stop")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
@@ -105,6 +136,10 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         "--reason", required=True, metavar="R", help="why (required; kept in the record)"
     )
     p.set_defaults(decision="reject")
+
+    models = subparsers.add_parser("models", help="model families (registered custom models)")
+    m_sub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    leaf(m_sub, "list", "the model families", _models_list)
 
     versions = subparsers.add_parser(
         "versions", help="registered model versions: list, get, compare"
@@ -150,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
 
     if getattr(args, "status", None) is not None:  # usage errors before any lookup
         args.status = _status_arg(args.status)
+    if getattr(args, "file", None) is not None:
+        args.spec_text = _read_spec_file(args.file)
     endpoint = resolve_endpoint(
         api_url=args.api_url, stack=args.stack, local=args.local, region=args.region
     )
@@ -157,7 +194,8 @@ def run(args: argparse.Namespace) -> int:
     handler: Handler = args.stack_handler
     doc, text = handler(api, args)
     if args.json:
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        if doc is not None:  # DELETE answers 204, no body
+            sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(text)
     return 0
@@ -257,6 +295,88 @@ def when(value: Any) -> Any:
 
 def _none_text(rows: Iterable[Any], what: str) -> str | None:
     return None if list(rows) else f"no {what}\n"
+
+
+# --------------------------------------------------------------------------- pipelines
+
+
+def _pipelines_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.list_pipelines()
+    names = [get(item, "name") if isinstance(item, dict) else item for item in items(doc)]
+    rows = [(name,) for name in names]
+    return doc, _none_text(rows, "pipelines") or render_table(("PIPELINE",), rows)
+
+
+def _problem_lines(error: Any) -> str:
+    problems = get(error, "problems")
+    lines = []
+    for problem in problems if isinstance(problems, list) else []:
+        path = get(problem, "path") or "(the file)"
+        line = f"  {path}: {cell(get(problem, 'message'))}"
+        if get(problem, "fix"):
+            line += f"\n    fix: {get(problem, 'fix')}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _pipelines_get(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.get_pipeline(args.name)
+    text = get(doc, "text") or ""
+    error = get(doc, "error")
+    if error:  # the stored spec is invalid: the text on stdout, the problems on stderr
+        sys.stderr.write(
+            f"warning: {get(doc, 'key') or args.name} is not a valid spec; runs of it fail:\n"
+            + _problem_lines(error)
+            + "\n"
+        )
+    return doc, text if text.endswith("\n") or not text else text + "\n"
+
+
+def _pipelines_put(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.put_pipeline(args.name, args.spec_text)
+    key = get(doc, "key") or f"pipelines/{args.name}.yaml"
+    text = f"stored {key} (valid)\n"
+    text += (
+        f"start a run: upload a dataset to s3://<data bucket>/datasets/{args.name}/, or "
+        f"`bedrock-tuner runs start {args.name} S3_URI`\n"
+    )
+    return doc, text
+
+
+def _pipelines_delete(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.delete_pipeline(args.name)
+    return doc, f"deleted pipeline {args.name} (its runs and model versions stay)\n"
+
+
+def _read_spec_file(path: str) -> str:
+    from bedrock_tuner.errors import DatasetSourceError
+
+    fix = "Give the path of a YAML spec (see docs/pipeline.md), e.g. examples/pipelines/support-bot.yaml"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise DatasetSourceError(f"no such file: {path}", fix=fix) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetSourceError(f"cannot read {path}: {exc}", fix=fix) from None
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _models_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.list_models()
+    rows = [
+        (
+            get(f, "family", "name"),
+            when(get(f, "created_at")),
+            when(get(f, "updated_at")),
+            get(f, "deployment_arn"),
+        )
+        for f in items(doc, "families", "models")
+    ]
+    headers = ("FAMILY", "CREATED", "UPDATED", "DEPLOYMENT")
+    return doc, _none_text(rows, "model families yet") or render_table(headers, rows)
 
 
 # --------------------------------------------------------------------------- runs
