@@ -307,7 +307,7 @@ def test_catalog_and_one_model(cloud: Cloud) -> None:
 def test_estimate_and_break_even(cloud: Cloud) -> None:
     body = {"model": "amazon.titan-text-express-v1:0:8k", "trainingTokens": 1_000_000, "epochs": 2}
     estimate = call("POST", "/estimate", body=body).json()
-    assert estimate["cost"]["billed_tokens"] == 2_000_000 and "breakEven" not in estimate
+    assert estimate["cost"]["billedTokens"] == 2_000_000 and "breakEven" not in estimate
     with_break_even = {
         **body,
         "breakEven": {
@@ -457,3 +457,62 @@ def test_not_found_fixes_name_commands_that_exist(cloud: Cloud) -> None:
     rollback = "/models/support-bot/aliases/production/rollback"
     fix = call("POST", rollback).problem(409, "BT_CONFLICT")["fix"]
     assert "`bedrock-tuner promote support-bot production VERSION --reason R`" in fix
+
+
+# ------------------------------------------------------------------------------ casing
+def _snake_keys(document: Any, path: str = "$") -> list[str]:
+    import re
+
+    found: list[str] = []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if re.match(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$", str(key)):
+                found.append(f"{path}.{key}")
+            found.extend(_snake_keys(value, f"{path}.{key}"))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            found.extend(_snake_keys(value, f"{path}[{index}]"))
+    return found
+
+
+def test_catalog_estimate_and_report_are_camel_case(cloud: Cloud) -> None:
+    catalog = call("GET", "/catalog").json()
+    titan = call("GET", "/catalog/amazon.titan-text-express-v1:0:8k").json()
+    assert titan["customization"]["FINE_TUNING"]["acceptsValidation"] is True
+    assert titan["price"]["trainingPer1kTokens"] > 0 and titan["chars" + "PerToken"] > 0
+    body = {"model": "amazon.titan-text-express-v1:0:8k", "trainingTokens": 1000}
+    estimate = call(
+        "POST",
+        "/estimate",
+        body={
+            **body,
+            "breakEven": {
+                "savedPromptTokens": 500,
+                "requestsPerMonth": 100_000,
+                "inputPricePer1kTokens": 0.0008,
+            },
+        },
+    ).json()
+    assert estimate["breakEven"]["monthlySavingsUsd"] == pytest.approx(40.0)
+    cloud.upload(KEY, RECORDS)
+    report = call(
+        "POST", "/datasets/validate", body={"uri": f"s3://{BUCKET}/{KEY}", "model": body["model"]}
+    ).json()
+    assert report["schemaVersion"] == "2.0" and report["summary"]["trainingTokens"] > 0
+    for document in (catalog, titan, estimate, report):
+        assert _snake_keys(document) == []
+
+
+def test_estimate_defaults_to_the_models_epochs_like_the_cli(cloud: Cloud) -> None:
+    from bedrock_tuner.catalog import get_model, load_catalog
+
+    model = get_model(load_catalog(), "amazon.titan-text-express-v1:0:8k")
+    [spec] = [
+        h for h in model.customization["FINE_TUNING"].hyperparameters if h.name == "epochCount"
+    ]
+    default = int(spec.default or 0)
+    assert default > 1  # else this test could not tell the defaults apart
+    body = {"model": model.id, "trainingTokens": 1000}
+    cost = call("POST", "/estimate", body=body).json()["cost"]
+    assert cost["epochs"] == default and cost["billedTokens"] == 1000 * default
+    assert call("POST", "/estimate", body={**body, "epochs": 1}).json()["cost"]["epochs"] == 1

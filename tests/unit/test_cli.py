@@ -7,6 +7,7 @@ import functools
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -174,7 +175,7 @@ def test_customization_type_alias(capsys: pytest.CaptureFixture[str], make_file:
         capsys, "validate", str(path), "--model", TITAN_LITE, "--type", "cpt", "--json"
     )
     assert code == 0
-    assert json.loads(out)["model"]["customization_type"] == "CONTINUED_PRE_TRAINING"
+    assert json.loads(out)["model"]["customizationType"] == "CONTINUED_PRE_TRAINING"
 
 
 def test_negative_max_examples_exits_2(
@@ -557,11 +558,11 @@ def test_estimate_with_tokens(capsys: pytest.CaptureFixture[str]) -> None:
     epochs = _default_epochs(TITAN_EXPRESS)
     assert code == 0
     assert doc["cost"]["epochs"] == epochs
-    assert doc["cost"]["billed_tokens"] == 1_000_000 * epochs
-    assert doc["cost"]["training_usd"] == pytest.approx(
+    assert doc["cost"]["billedTokens"] == 1_000_000 * epochs
+    assert doc["cost"]["trainingUsd"] == pytest.approx(
         1_000_000 * epochs / 1000 * _price(TITAN_EXPRESS)
     )
-    assert doc["break_even"] is None
+    assert doc["breakEven"] is None
 
 
 def test_estimate_epochs_from_hyperparameters(capsys: pytest.CaptureFixture[str]) -> None:
@@ -577,19 +578,19 @@ def test_estimate_epochs_from_hyperparameters(capsys: pytest.CaptureFixture[str]
         "--json",
     )
     cost = json.loads(out)["cost"]
-    assert cost["epochs"] == 2 and cost["billed_tokens"] == 4000
+    assert cost["epochs"] == 2 and cost["billedTokens"] == 4000
 
 
 def test_estimate_with_a_file(capsys: pytest.CaptureFixture[str], make_file: Maker) -> None:
     path = make_file(pcs(50))
     _, out, _ = run(capsys, "validate", str(path), "--model", TITAN_EXPRESS, "--json")
-    tokens = json.loads(out)["summary"]["training_tokens"]
+    tokens = json.loads(out)["summary"]["trainingTokens"]
     code, out, _ = run(capsys, "estimate", str(path), "--model", TITAN_EXPRESS, "--json")
     cost = json.loads(out)["cost"]
     assert code == 0
     assert tokens > 0
-    assert cost["training_tokens"] == tokens
-    assert cost["billed_tokens"] == tokens * cost["epochs"]
+    assert cost["trainingTokens"] == tokens
+    assert cost["billedTokens"] == tokens * cost["epochs"]
 
 
 def test_estimate_text_output(capsys: pytest.CaptureFixture[str]) -> None:
@@ -606,13 +607,13 @@ def test_break_even(capsys: pytest.CaptureFixture[str]) -> None:
     ]  # fmt: skip
     code, out, _ = run(capsys, *argv)
     doc = json.loads(out)
-    be, cost = doc["break_even"], doc["cost"]
+    be, cost = doc["breakEven"], doc["cost"]
     savings = 500 * 100_000 / 1000 * 0.001
-    storage = cost["storage_usd_per_month"]
+    storage = cost["storageUsdPerMonth"]
     assert code == 0
     assert storage is not None and savings > storage
-    assert be["monthly_savings_usd"] == pytest.approx(savings)
-    assert be["months"] == pytest.approx(cost["training_usd"] / (savings - storage), abs=1e-3)
+    assert be["monthlySavingsUsd"] == pytest.approx(savings)
+    assert be["months"] == pytest.approx(cost["trainingUsd"] / (savings - storage), abs=1e-3)
     assert "pays back" in be["verdict"]
 
 
@@ -622,11 +623,11 @@ def test_break_even_never_pays_back(capsys: pytest.CaptureFixture[str]) -> None:
         "--saved-prompt-tokens", "10", "--requests-per-month", "100", "--input-price-per-1k", "0.001",
     ]  # fmt: skip
     code, out, _ = run(capsys, *argv)
-    be = json.loads(out)["break_even"]
+    be = json.loads(out)["breakEven"]
     assert code == 0
     assert be["months"] is None
     assert "never" in be["verdict"]
-    assert be["net_monthly_usd"] < 0
+    assert be["netMonthlyUsd"] < 0
 
 
 def test_break_even_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -698,9 +699,9 @@ def test_split_ratio_and_every_record_once(
     )
     # Then 10 % go to validation, the rest to training, each record exactly once
     assert code == 0
-    assert (result["train_records"], result["validation_records"]) == (180, 20)
-    assert result["dropped_blank_lines"] == 2
-    train, val = _lines(result["train_path"]), _lines(result["validation_path"])
+    assert (result["trainRecords"], result["validationRecords"]) == (180, 20)
+    assert result["droppedBlankLines"] == 2
+    train, val = _lines(result["trainPath"]), _lines(result["validationPath"])
     assert (len(train), len(val)) == (180, 20)
     original = [line for line in _lines(path) if line.strip()]
     assert Counter(train + val) == Counter(original)
@@ -715,10 +716,10 @@ def test_split_is_reproducible_with_a_seed(
     _, a = _split(capsys, path, tmp_path / "a", "--validation-ratio", "0.2", "--seed", "1")
     _, b = _split(capsys, path, tmp_path / "b", "--validation-ratio", "0.2", "--seed", "1")
     _, c = _split(capsys, path, tmp_path / "c", "--validation-ratio", "0.2", "--seed", "2")
-    assert Path(a["validation_path"]).read_bytes() == Path(b["validation_path"]).read_bytes()
-    assert Path(a["train_path"]).read_bytes() == Path(b["train_path"]).read_bytes()
-    assert Path(a["validation_path"]).read_bytes() != Path(c["validation_path"]).read_bytes()
-    assert len(_lines(c["validation_path"])) == 20
+    assert Path(a["validationPath"]).read_bytes() == Path(b["validationPath"]).read_bytes()
+    assert Path(a["trainPath"]).read_bytes() == Path(b["trainPath"]).read_bytes()
+    assert Path(a["validationPath"]).read_bytes() != Path(c["validationPath"]).read_bytes()
+    assert len(_lines(c["validationPath"])) == 20
 
 
 def test_split_respects_the_model_validation_maximum(
@@ -740,12 +741,12 @@ def test_split_respects_the_model_validation_maximum(
     )
     # Then the validation file is capped at 10 and the note says why
     assert code == 0
-    assert result["validation_records"] == 10
-    assert result["train_records"] == 90
+    assert result["validationRecords"] == 10
+    assert result["trainRecords"] == 90
     assert "10" in result["adjusted"]
     # And the pieces validate for the model
     code, out, _ = run(
-        capsys, "validate", result["train_path"], "--validation", result["validation_path"],
+        capsys, "validate", result["trainPath"], "--validation", result["validationPath"],
         "--model", CLAUDE_HAIKU, "--catalog", str(override), "--json",
     )  # fmt: skip
     assert code == 0, out
@@ -760,8 +761,8 @@ def test_split_keeps_the_training_minimum(
         capsys, path, tmp_path / "o", "--validation-ratio", "0.5", "--model", CLAUDE_HAIKU
     )
     assert code == 0
-    assert result["train_records"] == 32
-    assert result["validation_records"] == 8
+    assert result["trainRecords"] == 32
+    assert result["validationRecords"] == 8
     assert result["adjusted"]
 
 
@@ -926,5 +927,56 @@ def test_hyperparameters_never_swallow_the_dataset(
         if len(flags) > 2 or "," in flags[1] or " " in flags[1]:
             assert hps["learningRate"] == "0.00001"
     cost = doc["cost"]
-    assert cost[next(k for k in cost if k in ("billed_tokens", "billedTokens"))] > 0
+    assert cost["billedTokens"] > 0
     assert cost["epochs"] == 2
+
+
+# --------------------------------------------------------------------------- JSON casing
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+def snake_keys(document: Any, path: str = "$") -> list[str]:
+    """Paths of every snake_case key in a JSON document (data keys such as FINE_TUNING,
+    model ids and hyperparameter names are not snake_case)."""
+    found: list[str] = []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if SNAKE.match(str(key)):
+                found.append(f"{path}.{key}")
+            found.extend(snake_keys(value, f"{path}.{key}"))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            found.extend(snake_keys(value, f"{path}[{index}]"))
+    return found
+
+
+def test_every_cli_json_is_camel_case(
+    capsys: pytest.CaptureFixture[str], make_file: Maker, tmp_path: Path
+) -> None:
+    path = make_file(pcs(40))
+    _, out, _ = run(capsys, "validate", str(path), "--model", TITAN_EXPRESS, "--json")
+    report = json.loads(out)
+    assert report["schemaVersion"] == "2.0" and report["summary"]["trainingTokens"] > 0
+    assert report["model"]["customizationType"] == "FINE_TUNING"
+    assert report["cost"]["billedTokens"] == report["cost"]["trainingTokens"] * 5
+    _, out, _ = run(
+        capsys, "estimate", str(path), "--model", TITAN_EXPRESS, "--json",
+        "--saved-prompt-tokens", "500", "--requests-per-month", "100000", "--input-price-per-1k", "0.001",
+    )  # fmt: skip
+    estimate = json.loads(out)
+    assert estimate["customizationType"] == "FINE_TUNING"
+    assert estimate["cost"]["pricePer1kTokens"] is not None
+    assert estimate["breakEven"]["monthlySavingsUsd"] == pytest.approx(50.0)
+    _, out, _ = run(
+        capsys, "split", str(path), "--validation-ratio", "0.1", "--out-dir", str(tmp_path / "o"),
+        "--json",
+    )  # fmt: skip
+    split = json.loads(out)
+    assert split["trainRecords"] == 36 and split["validationPath"].endswith(".validation.jsonl")
+    _, out, _ = run(capsys, "catalog", "--json")
+    catalog = json.loads(out)
+    assert catalog["schemaVersion"] == 2 and catalog["readOn"]
+    claude = next(m for m in catalog["models"] if m["id"] == CLAUDE_HAIKU)
+    assert claude["customization"]["FINE_TUNING"]["limits"]["trainRecordsMax"] == 10000
+    for document in (report, estimate, split, catalog):
+        assert snake_keys(document) == []

@@ -15,6 +15,7 @@ from typing import NoReturn, cast
 import msgspec
 
 from bedrock_tuner import __version__
+from bedrock_tuner.casing import camel_builtins
 from bedrock_tuner.catalog import load_catalog
 from bedrock_tuner.cli import catalog_cmd, local_cmd, stack_cmds
 from bedrock_tuner.cli.progress import ProgressBar, wants_progress
@@ -319,9 +320,9 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     if args.json:
         doc = {
             "model": target.model.id,
-            "customization_type": target.ctype.value,
+            "customizationType": target.ctype.value,
             "cost": cost,
-            "break_even": be,
+            "breakEven": camel_builtins(be) if be is not None else None,
             "warnings": warnings,
         }
         sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(doc), indent=2) + b"\n")
@@ -422,7 +423,7 @@ def _cmd_split(args: argparse.Namespace) -> int:
         limits=limits,
     )
     if args.json:
-        sys.stdout.buffer.write(msgspec.json.encode(result.__dict__) + b"\n")
+        sys.stdout.buffer.write(msgspec.json.encode(camel_builtins(result)) + b"\n")
     else:
         print(f"training:   {result.train_path} ({result.train_records:,} records)")
         print(f"validation: {result.validation_path} ({result.validation_records:,} records)")
