@@ -4,6 +4,7 @@ tables for people, ``--json`` for scripts, problem+json errors as ``error [CODE]
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -544,3 +545,34 @@ def test_models_list(fake: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "list", "--api-url", fake.url]) == 0
     [row] = table_rows(capsys.readouterr().out)
     assert row["FAMILY"] == "support-bot" and row["UPDATED"] == "2026-01-03T00:00:00Z"
+
+
+def test_runs_get_shows_the_cost_and_one_timestamp_format(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a run without a known cost, whose record and history use two time formats
+    run = {k: v for k, v in RUN.items() if k != "costUsd"}
+    run["createdAt"] = "2026-01-01T10:00:00.214Z"
+    timeline = [
+        {
+            "name": "Validate dataset",
+            "kind": "state",
+            "status": "done",
+            "enteredAt": "2026-01-01T10:00:01.364000+00:00",
+            "exitedAt": "2026-01-01T12:00:04.368000+02:00",
+            "stages": [],
+        }
+    ]
+    fake.route("GET", "/runs/r-1", {**run, "timeline": timeline})
+    assert main(["runs", "get", "r-1", "--api-url", fake.url]) == 0
+    out = capsys.readouterr().out
+    # Then the cost line is there, and every time reads 2026-01-01T10:00:00Z
+    assert re.search(r"^cost\s+unknown$", out, re.MULTILINE), out
+    assert re.search(r"^created\s+2026-01-01T10:00:00Z$", out, re.MULTILINE), out
+    stamps = re.findall(r"\d{4}-\d\d-\d\d[T ][0-9:.+Z-]+", out)
+    assert stamps == [
+        "2026-01-01T10:00:00Z",
+        "2026-01-01T10:05:00Z",
+        "2026-01-01T10:00:01Z",
+        "2026-01-01T10:00:04Z",
+    ]
