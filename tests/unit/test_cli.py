@@ -980,3 +980,103 @@ def test_every_cli_json_is_camel_case(
     assert claude["customization"]["FINE_TUNING"]["limits"]["trainRecordsMax"] == 10000
     for document in (report, estimate, split, catalog):
         assert snake_keys(document) == []
+
+
+# --------------------------------------------------------------------------- issue 7: hints
+def _messages(doc: dict[str, Any], code: str) -> list[str]:
+    return [e["message"] for p in doc["problems"] if p["code"] == code for e in p["examples"]]
+
+
+def test_continued_pre_training_data_is_named(
+    capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    # Given {"input"} records validated for Titan's default type (FINE_TUNING)
+    path = make_file([{"input": f"some text {i}"} for i in range(5)])
+    code, out, _ = run(capsys, "validate", str(path), "--model", TITAN_EXPRESS, "--json")
+    # Then the report says which type the data is for, and how to ask for it
+    assert code == 1
+    [first, *_] = _messages(json.loads(out), "E_WRONG_FORMAT")
+    assert "CONTINUED_PRE_TRAINING" in first and "--type CONTINUED_PRE_TRAINING" in first
+
+
+def test_distillation_prompts_are_named(
+    capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    # Given conversations with no assistant answer (distillation prompts) for Nova Micro's FT
+    prompts = [
+        conversation(i, messages=[message("user", f"question {i}")], system=None) for i in range(5)
+    ]
+    code, out, _ = run(capsys, "validate", str(make_file(prompts)), "--model", NOVA_MICRO, "--json")
+    assert code == 1
+    [first, *_] = _messages(json.loads(out), "E_ROLE_LAST")
+    assert "DISTILLATION" in first and "--type DISTILLATION" in first
+    # And a conversation that has an answer but ends on a question is not called that
+    mixed = [
+        conversation(
+            0,
+            messages=[message("user", "q"), message("assistant", "a"), message("user", "q2")],
+            system=None,
+        )
+    ]
+    _, out, _ = run(capsys, "validate", str(make_file(mixed)), "--model", NOVA_MICRO, "--json")
+    assert all("DISTILLATION" not in text for text in _messages(json.loads(out), "E_ROLE_LAST"))
+
+
+def test_a_misspelt_hyperparameter_gets_did_you_mean(
+    capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    path = make_file(pcs(5))
+    code, out, _ = run(
+        capsys, "validate", str(path), "--model", TITAN_EXPRESS, "-p", "learningrate=0.00001"
+    )
+    assert code == 1
+    assert "did you mean 'learningRate'?" in out
+
+
+def test_binary_garbage_is_not_called_a_small_dataset(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, make_file: Maker
+) -> None:
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_bytes(bytes(range(256)) * 12)
+    _, out, _ = run(capsys, "validate", str(garbage), "--model", TITAN_EXPRESS, "--json")
+    codes = [p["code"] for p in json.loads(out)["problems"]]
+    assert "E_JSON_INVALID" in codes and "W_SMALL_DATASET" not in codes
+    # while a small dataset of good records still gets the warning
+    _, out, _ = run(capsys, "validate", str(make_file(pcs(5))), "--model", TITAN_EXPRESS, "--json")
+    assert "W_SMALL_DATASET" in [p["code"] for p in json.loads(out)["problems"]]
+
+
+def test_split_never_overwrites_silently(
+    capsys: pytest.CaptureFixture[str], make_file: Maker, tmp_path: Path
+) -> None:
+    path = make_file(pcs(20))
+    out_dir = tmp_path / "o"
+    code, first = _split(capsys, path, out_dir, "--validation-ratio", "0.2")
+    assert code == 0
+    before = Path(first["trainPath"]).read_bytes()
+    # A second split into the same place refuses, names the file and the fix, changes nothing
+    code, second = _split(capsys, path, out_dir, "--validation-ratio", "0.5")
+    assert code == 2
+    assert second["err"].startswith("error [BT_USAGE]") and "--force" in second["err"]
+    assert first["trainPath"] in second["err"]
+    assert Path(first["trainPath"]).read_bytes() == before
+    # --force replaces them
+    code, third = _split(capsys, path, out_dir, "--validation-ratio", "0.5", "--force")
+    assert code == 0 and third["validationRecords"] == 10
+
+
+def test_split_checks_the_format_against_the_model(
+    capsys: pytest.CaptureFixture[str], make_file: Maker, tmp_path: Path
+) -> None:
+    # Given Claude-format records split for Titan (prompt/completion)
+    path = make_file([claude_record(i) for i in range(20)])
+    out_dir = tmp_path / "o"
+    code, result = _split(
+        capsys, path, out_dir, "--validation-ratio", "0.2", "--model", TITAN_EXPRESS
+    )
+    # Then split refuses like validate (exit 1), saying what the data looks like, writes nothing
+    assert code == 1
+    error, fix = result["err"].splitlines()[-2:]
+    assert error.startswith("error [BT_INVALID_DATASET]") and "Claude messages" in error
+    assert fix.startswith("fix: ")
+    assert not out_dir.exists() or not any(out_dir.iterdir())

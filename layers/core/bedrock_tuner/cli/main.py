@@ -17,12 +17,21 @@ import msgspec
 from bedrock_tuner import __version__
 from bedrock_tuner.casing import camel_builtins
 from bedrock_tuner.catalog import load_catalog
+from bedrock_tuner.catalog.types import BaseModel, CustomizationType, RecordFormat, TypeSupport
 from bedrock_tuner.cli import catalog_cmd, local_cmd, stack_cmds
 from bedrock_tuner.cli.progress import ProgressBar, wants_progress
+from bedrock_tuner.datasets.reader import DataSource
 from bedrock_tuner.datasets.report import Report
 from bedrock_tuner.errors import BedrockTunerError, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+SNIFF_LINES = 50  # lines split reads to compare the data's shape with the model's format
+
+
+class InvalidDatasetError(BedrockTunerError):
+    """The data cannot train the model (estimate, split): exit 1, as validate."""
+
+    code = "BT_INVALID_DATASET"
 
 
 class CliParser(argparse.ArgumentParser):
@@ -182,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where to write NAME.train.jsonl and NAME.validation.jsonl (default: beside TRAIN)",
     )
+    s.add_argument("--force", action="store_true", help="replace the output files when they exist")
     s.add_argument("--json", action="store_true", help="print JSON")
 
     catalog_cmd.add_parser(sub)
@@ -298,7 +308,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         if not report.summary.valid:
             for text in lifecycle_warnings(target.model, dt.date.today()):
                 print(f"warning: {text}", file=sys.stderr)
-            return _invalid_for_estimate(args, report)
+            raise _invalid_for_estimate(args, report)
         tokens = report.summary.training_tokens
     warnings = lifecycle_warnings(target.model, dt.date.today())
     epochs = epochs_of(target.hyperparameters)
@@ -355,8 +365,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _invalid_for_estimate(args: argparse.Namespace, report: Report) -> int:
-    """``estimate`` on data the model cannot train on: validate's verdict, exit 1."""
+def _invalid_for_estimate(args: argparse.Namespace, report: Report) -> InvalidDatasetError:
+    """``estimate`` on data the model cannot train on: validate's verdict (exit 1)."""
     first = next((p for p in report.problems if p.severity == "error"), None)
     example = ""
     if first is not None and first.examples:
@@ -364,17 +374,15 @@ def _invalid_for_estimate(args: argparse.Namespace, report: Report) -> int:
         where = ex.file if ex.line is None else f"{ex.file}:{ex.line}"
         example = f" First: {where}: {ex.message}"
     model = report.model
-    print(
-        f"error [BT_INVALID_DATASET]: {args.train} is not a {model.customization_type} dataset "
-        f"for {model.name}: {report.summary.verdict}{example}",
-        file=sys.stderr,
-    )
     command = f"bedrock-tuner validate {args.train} --model {args.model}"
     if args.ctype:
         command += f" --type {args.ctype}"
     hint = f"{first.fix} " if first is not None else ""
-    print(f"fix: {hint}Every problem and its fix: {command}", file=sys.stderr)
-    return EXIT_INVALID
+    return InvalidDatasetError(
+        f"{args.train} is not a {model.customization_type} dataset for {model.name}: "
+        f"{report.summary.verdict}{example}",
+        fix=f"{hint}Every problem and its fix: {command}",
+    )
 
 
 def _cmd_split(args: argparse.Namespace) -> int:
@@ -409,11 +417,21 @@ def _cmd_split(args: argparse.Namespace) -> int:
             )
         limits = support.limits
     source = open_source(args.train)
+    if args.model:
+        _check_shape(source, args, model, ctype, support)
     base = os.path.basename(args.train.rstrip("/")) or "dataset"
     stem = base[: -len(".jsonl")] if base.endswith(".jsonl") else base
     out_dir = args.out_dir or (
         os.path.dirname(os.path.abspath(args.train)) if not args.train.startswith("s3://") else "."
     )
+    if not args.force:
+        for kind in ("train", "validation"):
+            path = os.path.join(out_dir, f"{stem}.{kind}.jsonl")
+            if os.path.exists(path):
+                raise UsageError(
+                    f"{path} exists; split does not overwrite files",
+                    fix="Add --force to replace it, or write elsewhere with --out-dir DIR.",
+                )
     result = split_dataset(
         source,
         ratio=args.validation_ratio,
@@ -434,6 +452,68 @@ def _cmd_split(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _first_shape(source: DataSource) -> tuple[RecordFormat, int] | None:
+    """The record format the first recognisable record of ``source`` has, and its line."""
+    from bedrock_tuner.datasets.reader import OversizeLine, iter_pieces
+    from bedrock_tuner.datasets.structure import decode_generic, detect_format
+
+    stream = source.open()
+    line = 0
+    try:
+        for piece in iter_pieces(stream):
+            lines = [b""] if isinstance(piece, OversizeLine) else bytes(piece).splitlines()
+            for raw in lines:
+                line += 1
+                if line > SNIFF_LINES:
+                    return None
+                try:
+                    obj = decode_generic(raw) if raw.strip() else None
+                except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                    continue
+                found = detect_format(obj) if isinstance(obj, dict) else None
+                if found is not None:
+                    return found, line
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    return None
+
+
+def _check_shape(
+    source: DataSource,
+    args: argparse.Namespace,
+    model: BaseModel,
+    ctype: CustomizationType,
+    support: TypeSupport,
+) -> None:
+    """``split --model``: refuse data in another format than the model takes (exit 1)."""
+    from bedrock_tuner.datasets.structure import (
+        FORMAT_LABELS,
+        customization_type_of,
+        same_family,
+    )
+
+    sniffed = _first_shape(source)
+    if sniffed is None:
+        return
+    found, line = sniffed
+    if any(same_family(found, fmt) for fmt in support.formats):
+        return
+    kind = customization_type_of(found)
+    hint = (
+        f" (it is {kind.value} data: add --type {kind.value})"
+        if kind != ctype and kind in model.customization
+        else ""
+    )
+    raise InvalidDatasetError(
+        f"{args.train} line {line} looks like {FORMAT_LABELS[found]}; {model.name} "
+        f"{ctype.value} expects {FORMAT_LABELS[support.formats[0]]}{hint}",
+        fix=f"Convert the records, or split for a model that takes this format; "
+        f"every problem: bedrock-tuner validate {args.train} --model {args.model}",
+    )
+
+
 COMMANDS = {"validate": _cmd_validate, "estimate": _cmd_estimate, "split": _cmd_split}
 
 
@@ -450,6 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except BedrockTunerError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        exit_code = EXIT_INVALID if isinstance(exc, InvalidDatasetError) else EXIT_USAGE
         problems = getattr(exc, "problem", {}).get("problems")
         if isinstance(problems, list) and len(problems) > 1:  # e.g. every problem of a spec
             for item in problems:
@@ -461,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
         if exc.fix:
             print(f"fix: {exc.fix}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
