@@ -92,14 +92,19 @@ def _package_commands() -> list[tuple[str, str]]:
     return found
 
 
-def _doc_commands() -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
+def _doc_commands() -> list[tuple[str, str, bool]]:
+    """``(where, command, usage_error)``: a command followed by ``error [BT_USAGE]`` in the
+    docs is an example of a usage error (it must fail); every other one must parse."""
+    found: list[tuple[str, str, bool]] = []
     for path in DOCS:
-        for number, line in enumerate(path.read_text().splitlines(), 1):
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines, 1):
             stripped = line.strip()
             if stripped.startswith("$ bedrock-tuner "):
-                command = stripped[2:].split("  #")[0].split(" | ")[0].strip()
-                found.append((f"{path.relative_to(ROOT)}:{number}", command))
+                command = stripped[2:].split("  #")[0].split(" | ")[0].split(" > ")[0].strip()
+                following = lines[number].strip() if number < len(lines) else ""
+                usage_error = following.startswith("error [BT_USAGE]")
+                found.append((f"{path.relative_to(ROOT)}:{number}", command, usage_error))
     return found
 
 
@@ -125,7 +130,9 @@ def test_the_scan_finds_the_commands() -> None:
     # The scan itself works: it sees the fixes that name commands, and the docs' examples
     assert any("runs list" in command for _, command in PRINTED)
     assert any("versions list" in command for _, command in PRINTED)
-    assert any(command.startswith("bedrock-tuner approvals approve") for _, command in DOCUMENTED)
+    assert any(
+        command.startswith("bedrock-tuner approvals approve") for _, command, _ in DOCUMENTED
+    )
 
 
 @pytest.mark.parametrize(("where", "command"), PRINTED, ids=[w for w, _ in PRINTED])
@@ -136,9 +143,14 @@ def test_every_printed_command_runs_as_printed(
     assert problem is None, f"{where}: `{command}` does not run: {capsys.readouterr().err}"
 
 
-@pytest.mark.parametrize(("where", "command"), DOCUMENTED, ids=[w for w, _ in DOCUMENTED])
+@pytest.mark.parametrize(
+    ("where", "command", "usage_error"), DOCUMENTED, ids=[w for w, _, _ in DOCUMENTED]
+)
 def test_every_documented_command_runs_as_written(
-    where: str, command: str, capsys: pytest.CaptureFixture[str]
+    where: str, command: str, usage_error: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
     problem = _parses(command)
-    assert problem is None, f"{where}: `{command}` does not run: {capsys.readouterr().err}"
+    if usage_error:  # shown as an example of a usage error: it must be one
+        assert problem == "exit 2", f"{where}: `{command}` is not the usage error shown"
+    else:
+        assert problem is None, f"{where}: `{command}` does not run: {capsys.readouterr().err}"

@@ -175,8 +175,14 @@ CASES: list[tuple[list[str], str, str, Any, list[str]]] = [
         ["aliases", "get", "support-bot", "prod"],
         "GET",
         "/models/support-bot/aliases/prod",
-        {"family": "support-bot", "alias": "prod", "version": 1, "modelArn": "arn:v1"},
-        ["alias", "prod", "arn:v1"],
+        {
+            "family": "support-bot",
+            "alias": "prod",
+            "version": 1,
+            "modelArn": "arn:v1",
+            "updatedAt": "2026-01-03T00:00:00.980Z",
+        },
+        ["alias", "prod", "arn:v1", "updatedAt  2026-01-03T00:00:00Z"],
     ),
     (
         ["aliases", "history", "support-bot", "prod"],

@@ -250,6 +250,11 @@ def flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return pairs
 
 
+def _pairs(obj: Any) -> list[tuple[str, Any]]:
+    """:func:`flatten` with the times in the CLI's one format."""
+    return [(label, when(value)) for label, value in flatten(obj)]
+
+
 def _dataset(run: Any) -> Any:
     dataset = get(run, "dataset")
     if isinstance(dataset, dict):
@@ -559,7 +564,7 @@ def _versions_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any,
 def _versions_get(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
     doc = api.get_version(args.family, args.version)
     version = get(doc, "version") if isinstance(get(doc, "version"), dict) else doc
-    return doc, render_pairs(flatten(version))
+    return doc, render_pairs(_pairs(version))
 
 
 def _side(doc: Any, *names: str) -> Any:
@@ -628,7 +633,7 @@ def _versions_compare(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[A
 
 def _aliases_get(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
     doc = api.get_alias(args.family, args.alias)
-    return doc, render_pairs(flatten(doc))
+    return doc, render_pairs(_pairs(doc))
 
 
 def _aliases_history(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
