@@ -1080,3 +1080,28 @@ def test_split_checks_the_format_against_the_model(
     assert error.startswith("error [BT_INVALID_DATASET]") and "Claude messages" in error
     assert fix.startswith("fix: ")
     assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("error", "fix_words"),
+    [
+        ("DatasetSourceError", "path"),
+        ("TransientError", "again"),
+        ("BedrockTunerError", "bedrock-tuner validate --help"),
+    ],
+)
+def test_an_error_without_its_own_fix_still_gets_one(
+    error: str, fix_words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bedrock_tuner.cli.main as cli_main
+    from bedrock_tuner import errors
+
+    def fails(args: Any) -> int:
+        raise getattr(errors, error)("cannot read s3://b/k: something odd")
+
+    monkeypatch.setitem(cli_main.COMMANDS, "validate", fails)
+    code, _, err = run(capsys, "validate", "x.jsonl", "--model", TITAN_LITE)
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0].startswith("error [") and lines[-1].startswith("fix: ")
+    assert fix_words in lines[-1]

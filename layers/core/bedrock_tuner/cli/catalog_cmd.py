@@ -88,8 +88,7 @@ def run(args: argparse.Namespace) -> int:
         output = _render(args, today=date.today())
     except BedrockTunerError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
-        if exc.fix:
-            print(f"fix: {exc.fix}", file=sys.stderr)
+        print(f"fix: {exc.fix or 'See `bedrock-tuner catalog --help`.'}", file=sys.stderr)
         return 2
     sys.stdout.write(output)
     return 0

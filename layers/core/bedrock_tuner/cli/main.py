@@ -517,6 +517,22 @@ def _check_shape(
 COMMANDS = {"validate": _cmd_validate, "estimate": _cmd_estimate, "split": _cmd_split}
 
 
+def _fallback_fix(exc: BedrockTunerError, args: argparse.Namespace) -> str:
+    """A fix for an error raised without one: every error line has a ``fix:`` line."""
+    from bedrock_tuner.errors import DatasetSourceError, ThrottlingError, TransientError
+
+    if isinstance(exc, DatasetSourceError):
+        return "Check the path (or s3://bucket/key) and that your user or AWS identity can read it."
+    if isinstance(exc, ThrottlingError | TransientError) or getattr(exc, "status", 0) >= 500:
+        return "Try again in a minute; if it keeps failing, ask the stack's operators."
+    words = [args.command] + [
+        value
+        for key, value in vars(args).items()
+        if key.endswith("_command") and isinstance(value, str)
+    ]
+    return f"See `bedrock-tuner {' '.join(words)} --help`."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -540,8 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"  {item.get('path') or '(file)'}: {item.get('message')}{more}",
                         file=sys.stderr,
                     )
-        if exc.fix:
-            print(f"fix: {exc.fix}", file=sys.stderr)
+        print(f"fix: {exc.fix or _fallback_fix(exc, args)}", file=sys.stderr)
         return exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
