@@ -49,7 +49,12 @@ def _commands_in(text: str) -> list[str]:
             continue  # an option of every command, or any command
         found.append(command)
     words = text.split()
-    if text.startswith("bedrock-tuner ") and "\n" not in text and words[1] in COMMANDS:
+    if (
+        text.startswith("bedrock-tuner ")
+        and "\n" not in text
+        and len(words) > 1
+        and words[1] in COMMANDS
+    ):
         found.append(text)
     return found
 
@@ -122,7 +127,7 @@ def _parses(command: str) -> str | None:
     try:
         build_parser().parse_args(argv)
     except SystemExit as exit_:
-        return f"exit {exit_.code}"
+        return None if exit_.code == 0 else f"exit {exit_.code}"  # --help exits 0
     return None
 
 

@@ -530,7 +530,8 @@ def _fallback_fix(exc: BedrockTunerError, args: argparse.Namespace) -> str:
         for key, value in vars(args).items()
         if key.endswith("_command") and isinstance(value, str)
     ]
-    return f"See `bedrock-tuner {' '.join(words)} --help`."
+    command = " ".join(["bedrock-tuner", *words])
+    return f"See `{command} --help`."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
