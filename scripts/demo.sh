@@ -7,7 +7,7 @@ NOVA="amazon.nova-lite-v1:0:300k"
 hr() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
 
 hr "1/4  A clean Nova Lite conversation dataset (expect VALID, exit 0)"
-$BT validate examples/datasets/support-chat.nova.jsonl --model "$NOVA" --hyperparameters epochCount=2
+$BT validate examples/datasets/support-chat.nova.jsonl --model "$NOVA" -p epochCount=2
 rc=$?; echo "exit code: $rc"; [ "$rc" -eq 0 ] || { echo "demo: expected exit 0"; exit 1; }
 
 hr "2/4  The same data with typical mistakes (expect INVALID, exit 1)"
@@ -20,7 +20,7 @@ $BT validate examples/datasets/support-chat.broken.jsonl --model "$NOVA" --json 
 
 hr "4/4  Cost and break-even of fine-tuning Titan Text Express on 60 records"
 $BT estimate examples/datasets/titan.prompt-completion.jsonl --model amazon.titan-text-express-v1:0:8k \
-  --hyperparameters epochCount=3 --saved-prompt-tokens 1200 --requests-per-month 200000 --input-price-per-1k 0.0002
+  -p epochCount=3 --saved-prompt-tokens 1200 --requests-per-month 200000 --input-price-per-1k 0.0002
 rc=$?; [ "$rc" -eq 0 ] || { echo "demo: estimate failed"; exit 1; }
 echo
 echo "demo finished: see README.md for the CLI, the report format and the benchmarks."

@@ -189,6 +189,41 @@ def test_list_runs_by_pipeline_and_status(cloud: Cloud) -> None:
     call("GET", "/runs", query={"limit": "0"}).problem(422, "BT_INVALID_REQUEST")
 
 
+def test_list_runs_by_status_group_in_any_case(cloud: Cloud) -> None:
+    from bedrock_tuner.pipeline.deps import default_deps
+    from bedrock_tuner.pipeline.runs import RunStatus
+
+    # Given five runs that ended badly in five different ways, one running, one succeeded
+    ended = [
+        RunStatus.FAILED,
+        RunStatus.INVALID,
+        RunStatus.REJECTED,
+        RunStatus.OVER_BUDGET,
+        RunStatus.SPEC_ERROR,
+    ]
+    statuses = [*ended, RunStatus.TRAINING, RunStatus.SUCCEEDED]
+    ids: dict[RunStatus, str] = {}
+    for index, status in enumerate(statuses):
+        run_id = start_run(cloud, key=f"datasets/support-bot/t{index}.jsonl")["runId"]
+        default_deps().store.update_run(run_id, status=status)
+        ids[status] = run_id
+
+    def listed(value: str) -> set[str]:
+        reply = call("GET", "/runs", query={"status": value})
+        assert reply.status == 200, reply.text
+        return {run["runId"] for run in reply.json()}
+
+    # Then the group "failed" (any case) finds every failure, not only FAILED
+    assert listed("failed") == listed("FAILED") == {ids[s] for s in ended}
+    assert listed("active") == {ids[RunStatus.TRAINING]}
+    assert listed("Succeeded") == {ids[RunStatus.SUCCEEDED]}
+    # And an exact status still works, in any case
+    assert listed("over_budget") == {ids[RunStatus.OVER_BUDGET]}
+    # And an unknown value is a 422 that lists the valid ones
+    problem = call("GET", "/runs", query={"status": "broken"}).problem(422, "BT_INVALID_REQUEST")
+    assert "failed" in problem["detail"] and "OVER_BUDGET" in problem["detail"]
+
+
 def test_get_a_run_with_its_timeline(cloud: Cloud) -> None:
     state = started_job(cloud)
     run = call("GET", f"/runs/{state['runId']}").json()
@@ -307,7 +342,7 @@ def test_catalog_and_one_model(cloud: Cloud) -> None:
 def test_estimate_and_break_even(cloud: Cloud) -> None:
     body = {"model": "amazon.titan-text-express-v1:0:8k", "trainingTokens": 1_000_000, "epochs": 2}
     estimate = call("POST", "/estimate", body=body).json()
-    assert estimate["cost"]["billed_tokens"] == 2_000_000 and "breakEven" not in estimate
+    assert estimate["cost"]["billedTokens"] == 2_000_000 and "breakEven" not in estimate
     with_break_even = {
         **body,
         "breakEven": {
@@ -435,3 +470,84 @@ def test_a_concurrent_promotion_is_409(cloud: Cloud) -> None:
         409, "BT_CONFLICT"
     )
     assert "in progress" in problem["detail"]
+
+
+# ------------------------------------------------------------------------------ hints
+def test_not_found_fixes_name_commands_that_exist(cloud: Cloud) -> None:
+    # Each 404 names the CLI command (and the route) that lists what does exist
+    fix = call("GET", "/runs/r000000000000").problem(404, "BT_RUN_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner runs list`" in fix and "PIPELINE" not in fix
+    fix = call("GET", "/models/ghost/versions").problem(404, "BT_MODEL_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner models list`" in fix and "GET /models" in fix
+    fix = call("GET", "/pipelines/ghost").problem(404, "BT_PIPELINE_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner pipelines put ghost FILE`" in fix
+    assert "`bedrock-tuner pipelines list`" in fix
+    base = "/models/ghost/aliases/prod"
+    fix = call("PUT", base, body={"version": 1}).problem(404, "BT_MODEL_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner versions list ghost`" in fix and "{family}" not in fix
+    assert "GET /models/ghost/versions" in fix
+    invoke("register_model_version", completed(cloud))
+    fix = call("GET", "/models/support-bot/versions/7").problem(404, "BT_MODEL_NOT_FOUND")["fix"]
+    assert "`bedrock-tuner versions list support-bot`" in fix
+    rollback = "/models/support-bot/aliases/production/rollback"
+    fix = call("POST", rollback).problem(409, "BT_CONFLICT")["fix"]
+    assert "`bedrock-tuner promote support-bot production VERSION --reason R`" in fix
+
+
+# ------------------------------------------------------------------------------ casing
+def _snake_keys(document: Any, path: str = "$") -> list[str]:
+    import re
+
+    found: list[str] = []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if re.match(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$", str(key)):
+                found.append(f"{path}.{key}")
+            found.extend(_snake_keys(value, f"{path}.{key}"))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            found.extend(_snake_keys(value, f"{path}[{index}]"))
+    return found
+
+
+def test_catalog_estimate_and_report_are_camel_case(cloud: Cloud) -> None:
+    catalog = call("GET", "/catalog").json()
+    titan = call("GET", "/catalog/amazon.titan-text-express-v1:0:8k").json()
+    assert titan["customization"]["FINE_TUNING"]["acceptsValidation"] is True
+    assert titan["price"]["trainingPer1kTokens"] > 0 and titan["chars" + "PerToken"] > 0
+    body = {"model": "amazon.titan-text-express-v1:0:8k", "trainingTokens": 1000}
+    estimate = call(
+        "POST",
+        "/estimate",
+        body={
+            **body,
+            "breakEven": {
+                "savedPromptTokens": 500,
+                "requestsPerMonth": 100_000,
+                "inputPricePer1kTokens": 0.0008,
+            },
+        },
+    ).json()
+    assert estimate["breakEven"]["monthlySavingsUsd"] == pytest.approx(40.0)
+    cloud.upload(KEY, RECORDS)
+    report = call(
+        "POST", "/datasets/validate", body={"uri": f"s3://{BUCKET}/{KEY}", "model": body["model"]}
+    ).json()
+    assert report["schemaVersion"] == "2.0" and report["summary"]["trainingTokens"] > 0
+    for document in (catalog, titan, estimate, report):
+        assert _snake_keys(document) == []
+
+
+def test_estimate_defaults_to_the_models_epochs_like_the_cli(cloud: Cloud) -> None:
+    from bedrock_tuner.catalog import get_model, load_catalog
+
+    model = get_model(load_catalog(), "amazon.titan-text-express-v1:0:8k")
+    [spec] = [
+        h for h in model.customization["FINE_TUNING"].hyperparameters if h.name == "epochCount"
+    ]
+    default = int(spec.default or 0)
+    assert default > 1  # else this test could not tell the defaults apart
+    body = {"model": model.id, "trainingTokens": 1000}
+    cost = call("POST", "/estimate", body=body).json()["cost"]
+    assert cost["epochs"] == default and cost["billedTokens"] == 1000 * default
+    assert call("POST", "/estimate", body={**body, "epochs": 1}).json()["cost"]["epochs"] == 1

@@ -758,13 +758,13 @@ def test_cli_type_filter(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli("--json", "--type", "RFT") == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["schema_version"] == 1
-    assert document["customization_type"] == "REINFORCEMENT_FINE_TUNING"
+    assert document["schemaVersion"] == 2
+    assert document["customizationType"] == "REINFORCEMENT_FINE_TUNING"
     ids = {model["id"] for model in document["models"]}
     assert ids == {"openai.gpt-oss-20b", "qwen.qwen3-32b", "amazon.nova-2-lite-v1:0:256k"}
     qwen = next(model for model in document["models"] if model["id"] == "qwen.qwen3-32b")
     rft = qwen["customization"]["REINFORCEMENT_FINE_TUNING"]
-    assert rft["limits"]["train_records_max"] == 20000
+    assert rft["limits"]["trainRecordsMax"] == 20000
 
 
 def test_cli_model_detail(capsys: pytest.CaptureFixture[str]) -> None:
@@ -786,9 +786,9 @@ def test_cli_model_json_with_override(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert run_cli("--model", CLAUDE, "--json", "--catalog", str(override)) == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["override_files"] == [str(override)]
+    assert document["overrideFiles"] == [str(override)]
     [model] = document["models"]
-    assert model["customization"]["FINE_TUNING"]["limits"]["train_records_max"] == 50000
+    assert model["customization"]["FINE_TUNING"]["limits"]["trainRecordsMax"] == 50000
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import functools
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -174,7 +175,7 @@ def test_customization_type_alias(capsys: pytest.CaptureFixture[str], make_file:
         capsys, "validate", str(path), "--model", TITAN_LITE, "--type", "cpt", "--json"
     )
     assert code == 0
-    assert json.loads(out)["model"]["customization_type"] == "CONTINUED_PRE_TRAINING"
+    assert json.loads(out)["model"]["customizationType"] == "CONTINUED_PRE_TRAINING"
 
 
 def test_negative_max_examples_exits_2(
@@ -557,11 +558,11 @@ def test_estimate_with_tokens(capsys: pytest.CaptureFixture[str]) -> None:
     epochs = _default_epochs(TITAN_EXPRESS)
     assert code == 0
     assert doc["cost"]["epochs"] == epochs
-    assert doc["cost"]["billed_tokens"] == 1_000_000 * epochs
-    assert doc["cost"]["training_usd"] == pytest.approx(
+    assert doc["cost"]["billedTokens"] == 1_000_000 * epochs
+    assert doc["cost"]["trainingUsd"] == pytest.approx(
         1_000_000 * epochs / 1000 * _price(TITAN_EXPRESS)
     )
-    assert doc["break_even"] is None
+    assert doc["breakEven"] is None
 
 
 def test_estimate_epochs_from_hyperparameters(capsys: pytest.CaptureFixture[str]) -> None:
@@ -577,19 +578,19 @@ def test_estimate_epochs_from_hyperparameters(capsys: pytest.CaptureFixture[str]
         "--json",
     )
     cost = json.loads(out)["cost"]
-    assert cost["epochs"] == 2 and cost["billed_tokens"] == 4000
+    assert cost["epochs"] == 2 and cost["billedTokens"] == 4000
 
 
 def test_estimate_with_a_file(capsys: pytest.CaptureFixture[str], make_file: Maker) -> None:
     path = make_file(pcs(50))
     _, out, _ = run(capsys, "validate", str(path), "--model", TITAN_EXPRESS, "--json")
-    tokens = json.loads(out)["summary"]["training_tokens"]
+    tokens = json.loads(out)["summary"]["trainingTokens"]
     code, out, _ = run(capsys, "estimate", str(path), "--model", TITAN_EXPRESS, "--json")
     cost = json.loads(out)["cost"]
     assert code == 0
     assert tokens > 0
-    assert cost["training_tokens"] == tokens
-    assert cost["billed_tokens"] == tokens * cost["epochs"]
+    assert cost["trainingTokens"] == tokens
+    assert cost["billedTokens"] == tokens * cost["epochs"]
 
 
 def test_estimate_text_output(capsys: pytest.CaptureFixture[str]) -> None:
@@ -606,13 +607,13 @@ def test_break_even(capsys: pytest.CaptureFixture[str]) -> None:
     ]  # fmt: skip
     code, out, _ = run(capsys, *argv)
     doc = json.loads(out)
-    be, cost = doc["break_even"], doc["cost"]
+    be, cost = doc["breakEven"], doc["cost"]
     savings = 500 * 100_000 / 1000 * 0.001
-    storage = cost["storage_usd_per_month"]
+    storage = cost["storageUsdPerMonth"]
     assert code == 0
     assert storage is not None and savings > storage
-    assert be["monthly_savings_usd"] == pytest.approx(savings)
-    assert be["months"] == pytest.approx(cost["training_usd"] / (savings - storage), abs=1e-3)
+    assert be["monthlySavingsUsd"] == pytest.approx(savings)
+    assert be["months"] == pytest.approx(cost["trainingUsd"] / (savings - storage), abs=1e-3)
     assert "pays back" in be["verdict"]
 
 
@@ -622,11 +623,11 @@ def test_break_even_never_pays_back(capsys: pytest.CaptureFixture[str]) -> None:
         "--saved-prompt-tokens", "10", "--requests-per-month", "100", "--input-price-per-1k", "0.001",
     ]  # fmt: skip
     code, out, _ = run(capsys, *argv)
-    be = json.loads(out)["break_even"]
+    be = json.loads(out)["breakEven"]
     assert code == 0
     assert be["months"] is None
     assert "never" in be["verdict"]
-    assert be["net_monthly_usd"] < 0
+    assert be["netMonthlyUsd"] < 0
 
 
 def test_break_even_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -698,9 +699,9 @@ def test_split_ratio_and_every_record_once(
     )
     # Then 10 % go to validation, the rest to training, each record exactly once
     assert code == 0
-    assert (result["train_records"], result["validation_records"]) == (180, 20)
-    assert result["dropped_blank_lines"] == 2
-    train, val = _lines(result["train_path"]), _lines(result["validation_path"])
+    assert (result["trainRecords"], result["validationRecords"]) == (180, 20)
+    assert result["droppedBlankLines"] == 2
+    train, val = _lines(result["trainPath"]), _lines(result["validationPath"])
     assert (len(train), len(val)) == (180, 20)
     original = [line for line in _lines(path) if line.strip()]
     assert Counter(train + val) == Counter(original)
@@ -715,10 +716,10 @@ def test_split_is_reproducible_with_a_seed(
     _, a = _split(capsys, path, tmp_path / "a", "--validation-ratio", "0.2", "--seed", "1")
     _, b = _split(capsys, path, tmp_path / "b", "--validation-ratio", "0.2", "--seed", "1")
     _, c = _split(capsys, path, tmp_path / "c", "--validation-ratio", "0.2", "--seed", "2")
-    assert Path(a["validation_path"]).read_bytes() == Path(b["validation_path"]).read_bytes()
-    assert Path(a["train_path"]).read_bytes() == Path(b["train_path"]).read_bytes()
-    assert Path(a["validation_path"]).read_bytes() != Path(c["validation_path"]).read_bytes()
-    assert len(_lines(c["validation_path"])) == 20
+    assert Path(a["validationPath"]).read_bytes() == Path(b["validationPath"]).read_bytes()
+    assert Path(a["trainPath"]).read_bytes() == Path(b["trainPath"]).read_bytes()
+    assert Path(a["validationPath"]).read_bytes() != Path(c["validationPath"]).read_bytes()
+    assert len(_lines(c["validationPath"])) == 20
 
 
 def test_split_respects_the_model_validation_maximum(
@@ -740,12 +741,12 @@ def test_split_respects_the_model_validation_maximum(
     )
     # Then the validation file is capped at 10 and the note says why
     assert code == 0
-    assert result["validation_records"] == 10
-    assert result["train_records"] == 90
+    assert result["validationRecords"] == 10
+    assert result["trainRecords"] == 90
     assert "10" in result["adjusted"]
     # And the pieces validate for the model
     code, out, _ = run(
-        capsys, "validate", result["train_path"], "--validation", result["validation_path"],
+        capsys, "validate", result["trainPath"], "--validation", result["validationPath"],
         "--model", CLAUDE_HAIKU, "--catalog", str(override), "--json",
     )  # fmt: skip
     assert code == 0, out
@@ -760,8 +761,8 @@ def test_split_keeps_the_training_minimum(
         capsys, path, tmp_path / "o", "--validation-ratio", "0.5", "--model", CLAUDE_HAIKU
     )
     assert code == 0
-    assert result["train_records"] == 32
-    assert result["validation_records"] == 8
+    assert result["trainRecords"] == 32
+    assert result["validationRecords"] == 8
     assert result["adjusted"]
 
 
@@ -820,3 +821,287 @@ def test_catalog_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "catalog")
     assert code == 0
     assert "Nova Lite" in out and TITAN_LITE in out
+
+
+# --------------------------------------------------------------------------- issue 7
+def test_estimate_refuses_data_it_cannot_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given random bytes named like a dataset
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_bytes(bytes(range(256)) * 12)
+    # When estimating, then it fails like validate (exit 1, a coded error, a fix), no "$0.00"
+    code, out, err = run(capsys, "estimate", str(garbage), "--model", TITAN_EXPRESS)
+    assert code == 1
+    assert out == "" and "$0.00" not in err
+    error, fix = err.splitlines()[-2:]
+    assert error.startswith("error [BT_INVALID_DATASET]: ") and "E_JSON_INVALID" in error
+    assert fix.startswith("fix: ")
+    assert err.startswith("warning: ") and "LEGACY" in err  # the same lifecycle warning
+    assert f"bedrock-tuner validate {garbage} --model {TITAN_EXPRESS}" in err
+
+
+def test_estimate_refuses_another_models_format(
+    capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    path = make_file([claude_record(i) for i in range(40)])
+    code, out, err = run(capsys, "estimate", str(path), "--model", TITAN_EXPRESS, "--json")
+    assert code == 1 and out == ""
+    error, fix = err.splitlines()[-2:]
+    assert error.startswith("error [BT_INVALID_DATASET]: ") and "E_WRONG_FORMAT" in error
+    assert fix.startswith("fix: ")
+
+
+def test_estimate_shows_the_lifecycle_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    # Titan Text Express is LEGACY in the catalog: validate warns (W_MODEL_LIFECYCLE), so does estimate
+    code, out, _ = run(capsys, "estimate", "--model", TITAN_EXPRESS, "--tokens", "1000")
+    assert code == 0
+    assert any(line.startswith("warning: ") and "LEGACY" in line for line in out.splitlines())
+    code, out, _ = run(capsys, "estimate", "--model", TITAN_EXPRESS, "--tokens", "1000", "--json")
+    assert any("LEGACY" in text for text in json.loads(out)["warnings"])
+
+
+def test_one_epoch_is_singular(capsys: pytest.CaptureFixture[str], make_file: Maker) -> None:
+    code, out, _ = run(
+        capsys, "estimate", "--model", TITAN_EXPRESS, "--tokens", "1000",
+        "--hyperparameters", "epochCount=1",
+    )  # fmt: skip
+    assert code == 0
+    assert "× 1 epoch = " in out and "1 epochs" not in out
+    path = make_file(pcs(5))
+    _, out, _ = run(
+        capsys, "validate", str(path), "--model", TITAN_EXPRESS, "--hyperparameters", "epochCount=1"
+    )
+    assert "× 1 epoch = " in out and "1 epochs" not in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["estimate", "--model", TITAN_EXPRESS, "--tokens", "1000", "--saved-prompt-tokens", "5"],
+        ["estimate", "--model", TITAN_EXPRESS, "--tokens", "-1"],
+        ["validate", "x.jsonl", "--model", TITAN_EXPRESS, "--workers", "0"],
+        ["validate", "x.jsonl", "--model", TITAN_EXPRESS, "--workers", "many"],
+        ["validate", "x.jsonl"],
+        ["split", "x.jsonl", "--validation-ratio", "2"],
+    ],
+    ids=["break-even", "tokens", "workers-0", "workers-text", "no-model", "ratio"],
+)
+def test_every_usage_error_has_a_fix(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0].startswith("error [BT_USAGE]: "), err
+    assert lines[-1].startswith("fix: ") and len(lines[-1]) > len("fix: ") + 5, err
+
+
+@pytest.mark.parametrize("command", ["validate", "estimate"])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--hyperparameters", "epochCount=2"],
+        ["--hyperparameters", "epochCount=2,learningRate=0.00001"],
+        ["--hyperparameters", "epochCount=2 learningRate=0.00001"],
+        ["-p", "epochCount=2", "-p", "learningRate=0.00001"],
+        ["--hyperparameter", "epochCount=2", "--hyperparameters", "learningRate=0.00001"],
+    ],
+    ids=["one", "comma-list", "space-list", "repeated-p", "mixed"],
+)
+def test_hyperparameters_never_swallow_the_dataset(
+    command: str, flags: list[str], capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    # Given the hyperparameters written BEFORE the dataset path
+    path = make_file(pcs(5))
+    code, out, err = run(capsys, command, *flags, str(path), "--model", TITAN_EXPRESS, "--json")
+    # Then the path is still the dataset, and every pair is applied
+    assert code in (0, 1), err
+    doc = json.loads(out)
+    if command == "validate":
+        assert doc["files"][0]["uri"] == str(path)
+        hps = doc["model"]["hyperparameters"]
+        assert hps["epochCount"] == "2"
+        if len(flags) > 2 or "," in flags[1] or " " in flags[1]:
+            assert hps["learningRate"] == "0.00001"
+    cost = doc["cost"]
+    assert cost["billedTokens"] > 0
+    assert cost["epochs"] == 2
+
+
+# --------------------------------------------------------------------------- JSON casing
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+def snake_keys(document: Any, path: str = "$") -> list[str]:
+    """Paths of every snake_case key in a JSON document (data keys such as FINE_TUNING,
+    model ids and hyperparameter names are not snake_case)."""
+    found: list[str] = []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if SNAKE.match(str(key)):
+                found.append(f"{path}.{key}")
+            found.extend(snake_keys(value, f"{path}.{key}"))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            found.extend(snake_keys(value, f"{path}[{index}]"))
+    return found
+
+
+def test_every_cli_json_is_camel_case(
+    capsys: pytest.CaptureFixture[str], make_file: Maker, tmp_path: Path
+) -> None:
+    path = make_file(pcs(40))
+    _, out, _ = run(capsys, "validate", str(path), "--model", TITAN_EXPRESS, "--json")
+    report = json.loads(out)
+    assert report["schemaVersion"] == "2.0" and report["summary"]["trainingTokens"] > 0
+    assert report["model"]["customizationType"] == "FINE_TUNING"
+    assert report["cost"]["billedTokens"] == report["cost"]["trainingTokens"] * 5
+    _, out, _ = run(
+        capsys, "estimate", str(path), "--model", TITAN_EXPRESS, "--json",
+        "--saved-prompt-tokens", "500", "--requests-per-month", "100000", "--input-price-per-1k", "0.001",
+    )  # fmt: skip
+    estimate = json.loads(out)
+    assert estimate["customizationType"] == "FINE_TUNING"
+    assert estimate["cost"]["pricePer1kTokens"] is not None
+    assert estimate["breakEven"]["monthlySavingsUsd"] == pytest.approx(50.0)
+    _, out, _ = run(
+        capsys, "split", str(path), "--validation-ratio", "0.1", "--out-dir", str(tmp_path / "o"),
+        "--json",
+    )  # fmt: skip
+    split = json.loads(out)
+    assert split["trainRecords"] == 36 and split["validationPath"].endswith(".validation.jsonl")
+    _, out, _ = run(capsys, "catalog", "--json")
+    catalog = json.loads(out)
+    assert catalog["schemaVersion"] == 2 and catalog["readOn"]
+    claude = next(m for m in catalog["models"] if m["id"] == CLAUDE_HAIKU)
+    assert claude["customization"]["FINE_TUNING"]["limits"]["trainRecordsMax"] == 10000
+    for document in (report, estimate, split, catalog):
+        assert snake_keys(document) == []
+
+
+# --------------------------------------------------------------------------- issue 7: hints
+def _messages(doc: dict[str, Any], code: str) -> list[str]:
+    return [e["message"] for p in doc["problems"] if p["code"] == code for e in p["examples"]]
+
+
+def test_continued_pre_training_data_is_named(
+    capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    # Given {"input"} records validated for Titan's default type (FINE_TUNING)
+    path = make_file([{"input": f"some text {i}"} for i in range(5)])
+    code, out, _ = run(capsys, "validate", str(path), "--model", TITAN_EXPRESS, "--json")
+    # Then the report says which type the data is for, and how to ask for it
+    assert code == 1
+    [first, *_] = _messages(json.loads(out), "E_WRONG_FORMAT")
+    assert "CONTINUED_PRE_TRAINING" in first and "--type CONTINUED_PRE_TRAINING" in first
+
+
+def test_distillation_prompts_are_named(
+    capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    # Given conversations with no assistant answer (distillation prompts) for Nova Micro's FT
+    prompts = [
+        conversation(i, messages=[message("user", f"question {i}")], system=None) for i in range(5)
+    ]
+    code, out, _ = run(capsys, "validate", str(make_file(prompts)), "--model", NOVA_MICRO, "--json")
+    assert code == 1
+    [first, *_] = _messages(json.loads(out), "E_ROLE_LAST")
+    assert "DISTILLATION" in first and "--type DISTILLATION" in first
+    # And a conversation that has an answer but ends on a question is not called that
+    mixed = [
+        conversation(
+            0,
+            messages=[message("user", "q"), message("assistant", "a"), message("user", "q2")],
+            system=None,
+        )
+    ]
+    _, out, _ = run(capsys, "validate", str(make_file(mixed)), "--model", NOVA_MICRO, "--json")
+    assert all("DISTILLATION" not in text for text in _messages(json.loads(out), "E_ROLE_LAST"))
+
+
+def test_a_misspelt_hyperparameter_gets_did_you_mean(
+    capsys: pytest.CaptureFixture[str], make_file: Maker
+) -> None:
+    path = make_file(pcs(5))
+    code, out, _ = run(
+        capsys, "validate", str(path), "--model", TITAN_EXPRESS, "-p", "learningrate=0.00001"
+    )
+    assert code == 1
+    assert "did you mean 'learningRate'?" in out
+
+
+def test_binary_garbage_is_not_called_a_small_dataset(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, make_file: Maker
+) -> None:
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_bytes(bytes(range(256)) * 12)
+    _, out, _ = run(capsys, "validate", str(garbage), "--model", TITAN_EXPRESS, "--json")
+    codes = [p["code"] for p in json.loads(out)["problems"]]
+    assert "E_JSON_INVALID" in codes and "W_SMALL_DATASET" not in codes
+    # while a small dataset of good records still gets the warning
+    _, out, _ = run(capsys, "validate", str(make_file(pcs(5))), "--model", TITAN_EXPRESS, "--json")
+    assert "W_SMALL_DATASET" in [p["code"] for p in json.loads(out)["problems"]]
+
+
+def test_split_never_overwrites_silently(
+    capsys: pytest.CaptureFixture[str], make_file: Maker, tmp_path: Path
+) -> None:
+    path = make_file(pcs(20))
+    out_dir = tmp_path / "o"
+    code, first = _split(capsys, path, out_dir, "--validation-ratio", "0.2")
+    assert code == 0
+    before = Path(first["trainPath"]).read_bytes()
+    # A second split into the same place refuses, names the file and the fix, changes nothing
+    code, second = _split(capsys, path, out_dir, "--validation-ratio", "0.5")
+    assert code == 2
+    assert second["err"].startswith("error [BT_USAGE]") and "--force" in second["err"]
+    assert first["trainPath"] in second["err"]
+    assert Path(first["trainPath"]).read_bytes() == before
+    # --force replaces them
+    code, third = _split(capsys, path, out_dir, "--validation-ratio", "0.5", "--force")
+    assert code == 0 and third["validationRecords"] == 10
+
+
+def test_split_checks_the_format_against_the_model(
+    capsys: pytest.CaptureFixture[str], make_file: Maker, tmp_path: Path
+) -> None:
+    # Given Claude-format records split for Titan (prompt/completion)
+    path = make_file([claude_record(i) for i in range(20)])
+    out_dir = tmp_path / "o"
+    code, result = _split(
+        capsys, path, out_dir, "--validation-ratio", "0.2", "--model", TITAN_EXPRESS
+    )
+    # Then split refuses like validate (exit 1), saying what the data looks like, writes nothing
+    assert code == 1
+    error, fix = result["err"].splitlines()[-2:]
+    assert error.startswith("error [BT_INVALID_DATASET]") and "Claude messages" in error
+    assert fix.startswith("fix: ")
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("error", "fix_words"),
+    [
+        ("DatasetSourceError", "path"),
+        ("TransientError", "again"),
+        ("BedrockTunerError", "bedrock-tuner validate --help"),
+    ],
+)
+def test_an_error_without_its_own_fix_still_gets_one(
+    error: str, fix_words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bedrock_tuner.cli.main as cli_main
+    from bedrock_tuner import errors
+
+    def fails(args: Any) -> int:
+        raise getattr(errors, error)("cannot read s3://b/k: something odd")
+
+    monkeypatch.setitem(cli_main.COMMANDS, "validate", fails)
+    code, _, err = run(capsys, "validate", "x.jsonl", "--model", TITAN_LITE)
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0].startswith("error [") and lines[-1].startswith("fix: ")
+    assert fix_words in lines[-1]

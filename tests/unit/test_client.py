@@ -282,3 +282,16 @@ def test_local_state_round_trip(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(StackError, match="cannot read"):
         stack_mod.read_local_state()
+
+
+@mock_aws
+def test_the_stack_lookup_falls_back_to_us_east_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no region anywhere (no flag, no environment, no profile)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    cfn.create_stack(StackName="tuner-test", TemplateBody=json.dumps(_TEMPLATE))
+    # Then the stack is looked up in us-east-1, as documented
+    endpoint = resolve_endpoint(stack="tuner-test")
+    assert endpoint.url == "https://abc123.execute-api.us-east-1.amazonaws.com/v1"
+    assert endpoint.region == "us-east-1"

@@ -4,6 +4,7 @@ tables for people, ``--json`` for scripts, problem+json errors as ``error [CODE]
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from bedrock_tuner.cli.main import main
 from bedrock_tuner.cli.table import render_table
 from fake_api import FakeApi, problem
 
+ANA = "arn:aws:iam::123456789012:user/ana"
 RUN = {
     "runId": "support-bot-20260101-abc",
     "pipeline": "support-bot",
@@ -116,15 +118,15 @@ CASES: list[tuple[list[str], str, str, Any, list[str]]] = [
         ["approvals", "approve", "r-3", "--reason", "budgeted"],
         "POST",
         "/approvals/r-3",
-        {"runId": "r-3", "status": "APPROVED"},
-        ["approved run r-3 (status: APPROVED)"],
+        {"runId": "r-3", "decision": "approve", "by": ANA, "reason": "budgeted"},
+        [f"approved run r-3 as {ANA}: budgeted", "follow it: bedrock-tuner runs get r-3"],
     ),
     (
         ["approvals", "reject", "r-3", "--reason", "too dear"],
         "POST",
         "/approvals/r-3",
-        {"runId": "r-3", "status": "REJECTED"},
-        ["rejected run r-3"],
+        {"runId": "r-3", "decision": "reject", "by": ANA, "reason": "too dear"},
+        [f"rejected run r-3 as {ANA}: too dear"],
     ),
     (
         ["versions", "list", "support-bot"],
@@ -173,8 +175,14 @@ CASES: list[tuple[list[str], str, str, Any, list[str]]] = [
         ["aliases", "get", "support-bot", "prod"],
         "GET",
         "/models/support-bot/aliases/prod",
-        {"family": "support-bot", "alias": "prod", "version": 1, "modelArn": "arn:v1"},
-        ["alias", "prod", "arn:v1"],
+        {
+            "family": "support-bot",
+            "alias": "prod",
+            "version": 1,
+            "modelArn": "arn:v1",
+            "updatedAt": "2026-01-03T00:00:00.980Z",
+        },
+        ["alias", "prod", "arn:v1", "updatedAt  2026-01-03T00:00:00Z"],
     ),
     (
         ["aliases", "history", "support-bot", "prod"],
@@ -264,8 +272,8 @@ def test_request_bodies_and_queries(fake: FakeApi, capsys: pytest.CaptureFixture
     fake.route("POST", "/models/f/aliases/prod/rollback", {})
     fake.route("POST", "/runs", {})
     url = ["--api-url", fake.url]
-    main(["runs", "list", "--status", "FAILED", *url])
-    assert fake.requests[-1].query == {"status": ["FAILED"]}
+    main(["runs", "list", "--status", "TRAINING", *url])
+    assert fake.requests[-1].query == {"status": ["TRAINING"]}
     main(["approvals", "reject", "r-3", "--reason", "too dear", *url])
     assert fake.requests[-1].body == {"decision": "reject", "reason": "too dear"}
     main(["promote", "f", "prod", "4", "--reason", "r", *url])
@@ -356,3 +364,221 @@ def test_compare_of_two_version_documents(
 def test_table_renderer_aligns_columns() -> None:
     text = render_table(("A", "LONGER"), [("xxxx", None), ("y", 1.5)])
     assert text.splitlines() == ["A     LONGER", "xxxx  -", "y     1.5"]
+
+
+# --------------------------------------------------------------------------- issue 7
+def table_rows(text: str) -> list[dict[str, str]]:
+    """The rows of an aligned table, by header (columns start where the headers start)."""
+    header, *lines = text.splitlines()
+    names = [name for name in header.split("  ") if name.strip()]
+    starts = [header.index(name) for name in names]
+    ends = [*starts[1:], None]
+    return [
+        {
+            name.strip(): line[start:end].strip()
+            for name, start, end in zip(names, starts, ends, strict=True)
+        }
+        for line in lines
+        if line.strip()
+    ]
+
+
+def test_approve_needs_no_reason_but_reject_does(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the command the approval notification prints (no --reason)
+    fake.route("POST", "/approvals/r-3", {"runId": "r-3", "decision": "approve", "by": "me"})
+    # When it runs as printed, then it approves and sends no reason at all
+    assert main(["approvals", "approve", "r-3", "--api-url", fake.url]) == 0
+    assert fake.requests[-1].body == {"decision": "approve"}
+    assert "approved run r-3" in capsys.readouterr().out
+    # And a rejection still has to say why: a usage error with a fix, exit 2
+    with pytest.raises(SystemExit) as caught:
+        main(["approvals", "reject", "r-3", "--api-url", fake.url])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error [BT_USAGE]:") and "--reason" in err and "\nfix: " in err
+
+
+def test_approvals_list_shows_unknown_cost_and_why(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.route(
+        "GET",
+        "/approvals",
+        [
+            {
+                "runId": "r-4",
+                "pipeline": "support-bot",
+                "status": "PENDING",
+                "costUsd": None,
+                "why": "the cost is unknown (no training price in the catalog)",
+                "requestedAt": "2026-01-01T11:00:00.123Z",
+            }
+        ],
+    )
+    assert main(["approvals", "list", "--api-url", fake.url]) == 0
+    [row] = table_rows(capsys.readouterr().out)
+    assert row["COST"] == "unknown"
+    assert row["WHY"] == "the cost is unknown (no training price in the catalog)"
+    assert row["REQUESTED"] == "2026-01-01T11:00:00Z"  # one timestamp format: seconds, UTC
+
+
+def test_argparse_errors_are_coded_with_a_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["promote", "f", "prod", "2"],  # missing --reason
+        ["versions", "get", "f", "two"],  # not a number
+        ["runs", "list", "--local", "--api-url", "http://x"],  # exclusive flags
+    ):
+        with pytest.raises(SystemExit) as caught:
+            main(argv)
+        assert caught.value.code == 2
+        err = capsys.readouterr().err
+        lines = err.splitlines()
+        assert lines[0].startswith("error [BT_USAGE]: "), err
+        assert lines[-1].startswith("fix: ") and "bedrock-tuner" in lines[-1], err
+        assert "Traceback" not in err
+
+
+def test_runs_list_status_groups_and_case(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.route("GET", "/runs", [])
+    # A group or a status, in any case, is sent as the API's canonical value
+    assert main(["runs", "list", "--status", "Failed", "--api-url", fake.url]) == 0
+    assert fake.requests[-1].query == {"status": ["failed"]}
+    assert main(["runs", "list", "--status", "over_budget", "--api-url", fake.url]) == 0
+    assert fake.requests[-1].query == {"status": ["OVER_BUDGET"]}
+    capsys.readouterr()
+    # An unknown one is a usage error listing the valid values, and no request is sent
+    sent = len(fake.requests)
+    assert main(["runs", "list", "--status", "broken", "--api-url", fake.url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error [BT_USAGE]: ") and "\nfix: " in err
+    for valid in ("failed", "active", "succeeded", "OVER_BUDGET", "SPEC_ERROR"):
+        assert valid in err
+    assert len(fake.requests) == sent
+
+
+SPEC_TEXT = "base_model: amazon.nova-lite-v1:0:300k\nhyperparameters:\n  epochCount: '2'\n"
+
+
+def test_pipelines_list_get_put_delete(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = ["--api-url", fake.url]
+    fake.route("GET", "/pipelines", ["faq", "support-bot"])
+    assert main(["pipelines", "list", *url]) == 0
+    assert capsys.readouterr().out.split() == ["PIPELINE", "faq", "support-bot"]
+
+    view = {"name": "support-bot", "key": "pipelines/support-bot.yaml", "text": SPEC_TEXT}
+    fake.route("GET", "/pipelines/support-bot", {**view, "spec": {"base_model": "x"}})
+    assert main(["pipelines", "get", "support-bot", *url]) == 0
+    assert capsys.readouterr().out == SPEC_TEXT  # the YAML as stored: pipe it to a file
+
+    spec_file = tmp_path / "support-bot.yaml"
+    spec_file.write_text(SPEC_TEXT)
+    fake.route("PUT", "/pipelines/support-bot", {**view, "spec": {"base_model": "x"}})
+    assert main(["pipelines", "put", "support-bot", str(spec_file), *url]) == 0
+    assert fake.requests[-1].body == {"spec": SPEC_TEXT}
+    out = capsys.readouterr().out
+    assert "stored pipelines/support-bot.yaml" in out
+    assert "bedrock-tuner runs start support-bot" in out  # what to do next
+
+    fake.route("DELETE", "/pipelines/support-bot", None, status=204)
+    assert main(["pipelines", "delete", "support-bot", *url]) == 0
+    assert fake.requests[-1].method == "DELETE"
+    assert "deleted pipeline support-bot" in capsys.readouterr().out
+
+
+def test_pipelines_get_shows_a_stored_spec_problems(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.route(
+        "GET",
+        "/pipelines/bad",
+        {
+            "name": "bad",
+            "key": "pipelines/bad.yaml",
+            "text": "base_model: nope\n",
+            "error": {"problems": [{"path": "base_model", "message": "unknown", "fix": "pick"}]},
+        },
+    )
+    assert main(["pipelines", "get", "bad", "--api-url", fake.url]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "base_model: nope\n"
+    assert "base_model: unknown" in captured.err and "fix: pick" in captured.err
+
+
+def test_pipelines_put_a_missing_or_bad_file(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = ["--api-url", fake.url]
+    assert main(["pipelines", "put", "p", str(tmp_path / "nope.yaml"), *url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error [BT_SOURCE]") and "\nfix: " in err
+    assert fake.requests == []  # nothing sent
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("base_model: [\n")
+    spec_problem = problem(422, "BT_SPEC", "pipelines/p.yaml: not YAML", "fix the YAML")
+    spec_problem["problems"] = [{"path": "", "message": "not YAML", "fix": "fix the YAML"}]
+    fake.route("PUT", "/pipelines/p", spec_problem, status=422)
+    assert main(["pipelines", "put", "p", str(bad), *url]) == 2
+    err = capsys.readouterr().err
+    assert "error [BT_SPEC]" in err and "fix: fix the YAML" in err
+    # every problem of the spec is listed, not only the first
+    spec_problem["problems"].append({"path": "budget.max_usd", "message": "not a number"})
+    fake.route("PUT", "/pipelines/p", spec_problem, status=422)
+    assert main(["pipelines", "put", "p", str(bad), *url]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("error [BT_SPEC]") and lines[-1] == "fix: fix the YAML"
+    assert "  budget.max_usd: not a number" in lines
+
+
+def test_models_list(fake: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.route(
+        "GET",
+        "/models",
+        [
+            {
+                "family": "support-bot",
+                "deploymentArn": None,
+                "createdAt": "2026-01-02T00:00:00.000Z",
+                "updatedAt": "2026-01-03T00:00:00.000Z",
+            }
+        ],
+    )
+    assert main(["models", "list", "--api-url", fake.url]) == 0
+    [row] = table_rows(capsys.readouterr().out)
+    assert row["FAMILY"] == "support-bot" and row["UPDATED"] == "2026-01-03T00:00:00Z"
+
+
+def test_runs_get_shows_the_cost_and_one_timestamp_format(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a run without a known cost, whose record and history use two time formats
+    run = {k: v for k, v in RUN.items() if k != "costUsd"}
+    run["createdAt"] = "2026-01-01T10:00:00.214Z"
+    timeline = [
+        {
+            "name": "Validate dataset",
+            "kind": "state",
+            "status": "done",
+            "enteredAt": "2026-01-01T10:00:01.364000+00:00",
+            "exitedAt": "2026-01-01T12:00:04.368000+02:00",
+            "stages": [],
+        }
+    ]
+    fake.route("GET", "/runs/r-1", {**run, "timeline": timeline})
+    assert main(["runs", "get", "r-1", "--api-url", fake.url]) == 0
+    out = capsys.readouterr().out
+    # Then the cost line is there, and every time reads 2026-01-01T10:00:00Z
+    assert re.search(r"^cost\s+unknown$", out, re.MULTILINE), out
+    assert re.search(r"^created\s+2026-01-01T10:00:00Z$", out, re.MULTILINE), out
+    stamps = re.findall(r"\d{4}-\d\d-\d\d[T ][0-9:.+Z-]+", out)
+    assert stamps == [
+        "2026-01-01T10:00:00Z",
+        "2026-01-01T10:05:00Z",
+        "2026-01-01T10:00:01Z",
+        "2026-01-01T10:00:04Z",
+    ]

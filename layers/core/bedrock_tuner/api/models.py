@@ -122,7 +122,9 @@ class BreakEvenBody(Wire):
 class EstimateBody(Wire):
     model: str = Field(min_length=1)
     training_tokens: int = Field(ge=0)
-    epochs: int = Field(default=1, ge=1, le=100)
+    epochs: int | None = Field(
+        default=None, ge=1, le=100, description="default: the model's default epochCount"
+    )
     break_even: BreakEvenBody | None = None
 
 

@@ -309,7 +309,9 @@ class DynamoStateStore:
         run = self.get_run(run_id)
         if run is None:
             raise RunNotFoundError(
-                f"no run {run_id}", fix="check the run id (`bedrock-tuner runs list PIPELINE`)"
+                f"no run {run_id}",
+                fix="check the run id: `bedrock-tuner runs list` lists the runs "
+                "(`--pipeline NAME` for one pipeline; GET /runs)",
             )
         return run
 
@@ -1023,7 +1025,7 @@ class DynamoStateStore:
             raise ConflictError(
                 f"promotion of {alias} in progress (family {family})",
                 fix="wait for it to finish (a stuck promotion's lease expires after 2 minutes) "
-                "and check `bedrock-tuner` alias history",
+                f"and check `bedrock-tuner aliases history {family} {alias}`",
             ) from exc
         return _plain(response["Attributes"])
 

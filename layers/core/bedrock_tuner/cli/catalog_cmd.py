@@ -5,7 +5,7 @@ Usage::
     bedrock-tuner catalog [--type FINE_TUNING] [--model ID] [--json] [--catalog FILE ...]
 
 Without ``--model`` it prints one row per model; with it, everything the catalog knows
-about that model. ``--json`` prints the catalog structs as JSON with a ``schema_version``.
+about that model. ``--json`` prints the catalog as camelCase JSON with a ``schemaVersion``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from bedrock_tuner.casing import camel_builtins
 from bedrock_tuner.catalog import (
     BaseModel,
     Catalog,
@@ -38,8 +39,8 @@ from bedrock_tuner.catalog import (
 )
 from bedrock_tuner.errors import BedrockTunerError
 
-JSON_SCHEMA_VERSION = 1
-"""Bumped when the shape of ``catalog --json`` changes incompatibly."""
+JSON_SCHEMA_VERSION = 2
+"""Bumped when the shape of ``catalog --json`` changes incompatibly (2: camelCase fields)."""
 
 _TYPE_ABBREVIATIONS = {
     CustomizationType.FINE_TUNING: "FT",
@@ -87,8 +88,7 @@ def run(args: argparse.Namespace) -> int:
         output = _render(args, today=date.today())
     except BedrockTunerError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
-        if exc.fix:
-            print(f"fix: {exc.fix}", file=sys.stderr)
+        print(f"fix: {exc.fix or 'See `bedrock-tuner catalog --help`.'}", file=sys.stderr)
         return 2
     sys.stdout.write(output)
     return 0
@@ -123,12 +123,12 @@ def _render_json(
     today: date,
 ) -> str:
     document: dict[str, Any] = {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "read_on": catalog.read_on,
-        "override_files": list(catalog.override_files),
-        "customization_type": kind,
-        "models": list(models),
-        "lifecycle_warnings": {
+        "schemaVersion": JSON_SCHEMA_VERSION,
+        "readOn": catalog.read_on,
+        "overrideFiles": list(catalog.override_files),
+        "customizationType": kind,
+        "models": camel_builtins(list(models)),
+        "lifecycleWarnings": {
             model.id: warnings for model in models if (warnings := lifecycle_warnings(model, today))
         },
     }

@@ -1,8 +1,10 @@
 """Commands against a deployed stack (or the local cloud) through its REST API.
 
+    bedrock-tuner pipelines list | pipelines get NAME | pipelines put NAME FILE | pipelines delete NAME
     bedrock-tuner runs list [--pipeline P] [--status S]
     bedrock-tuner runs get RUN_ID | runs start PIPELINE S3_URI | runs stop RUN_ID
-    bedrock-tuner approvals list | approvals approve|reject RUN_ID --reason R
+    bedrock-tuner approvals list | approvals approve RUN_ID [--reason R] | approvals reject RUN_ID --reason R
+    bedrock-tuner models list
     bedrock-tuner versions list FAMILY | versions get FAMILY N | versions compare FAMILY A B
     bedrock-tuner aliases get FAMILY ALIAS | aliases history FAMILY ALIAS
     bedrock-tuner promote FAMILY ALIAS VERSION --reason R
@@ -17,17 +19,28 @@ and a ``fix:`` line. The client is imported lazily: the rest of the CLI never ne
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from bedrock_tuner.cli.table import cell, render_pairs, render_table
+from bedrock_tuner.errors import UsageError
 
 if TYPE_CHECKING:
     from bedrock_tuner.client.api import BedrockTunerApi
 
-COMMANDS = ("runs", "approvals", "versions", "aliases", "promote", "rollback")
+COMMANDS = (
+    "pipelines",
+    "runs",
+    "approvals",
+    "models",
+    "versions",
+    "aliases",
+    "promote",
+    "rollback",
+)
 
 Handler = Callable[["BedrockTunerApi", argparse.Namespace], tuple[Any, str]]
 """Calls the API; returns (the answer for --json, the text for people)."""
@@ -56,7 +69,7 @@ def _common() -> argparse.ArgumentParser:
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register runs, approvals, versions, aliases, promote and rollback."""
+    """Register pipelines, runs, approvals, models, versions, aliases, promote, rollback."""
     common = _common()
 
     def leaf(
@@ -69,11 +82,36 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         p.set_defaults(stack_handler=handler)
         return p
 
+    pipelines = subparsers.add_parser(
+        "pipelines", help="pipeline specs (pipelines/NAME.yaml): list, get, put, delete"
+    )
+    pl_sub = pipelines.add_subparsers(dest="pipelines_command", required=True, metavar="ACTION")
+    leaf(pl_sub, "list", "the pipelines (names of the specs in the data bucket)", _pipelines_list)
+    p = leaf(pl_sub, "get", "print a pipeline's spec (YAML, as stored)", _pipelines_get)
+    p.add_argument("name", metavar="NAME")
+    p = leaf(
+        pl_sub,
+        "put",
+        "create or replace a pipeline from a local YAML spec (the API validates it first)",
+        _pipelines_put,
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("file", metavar="FILE", help="the spec, YAML (docs/pipeline.md)")
+    p = leaf(
+        pl_sub, "delete", "delete a pipeline's spec (runs and versions stay)", _pipelines_delete
+    )
+    p.add_argument("name", metavar="NAME")
+
     runs = subparsers.add_parser("runs", help="pipeline runs on the stack: list, get, start, stop")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
     p = leaf(runs_sub, "list", "list runs, newest first", _runs_list)
     p.add_argument("--pipeline", metavar="P", help="only this pipeline's runs")
-    p.add_argument("--status", metavar="S", help="only runs in this status (e.g. RUNNING)")
+    p.add_argument(
+        "--status",
+        metavar="S",
+        help="only runs in this status (e.g. TRAINING) or group: failed (every way a run "
+        "ends badly), active, succeeded; any case",
+    )
     p = leaf(runs_sub, "get", "one run with its timeline", _runs_get)
     p.add_argument("run_id", metavar="RUN_ID")
     p = leaf(runs_sub, "start", "start a run of PIPELINE on a dataset in S3", _runs_start)
@@ -88,11 +126,20 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     ap_sub = approvals.add_subparsers(dest="approvals_command", required=True, metavar="ACTION")
     leaf(ap_sub, "list", "runs waiting for approval", _approvals_list)
-    for decision in ("approve", "reject"):
-        p = leaf(ap_sub, decision, f"{decision} a run waiting for approval", _decide)
-        p.add_argument("run_id", metavar="RUN_ID")
-        p.add_argument("--reason", required=True, metavar="R", help="why (kept in the record)")
-        p.set_defaults(decision=decision)
+    p = leaf(ap_sub, "approve", "approve a run waiting for approval", _decide)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--reason", metavar="R", help="why (optional; kept in the record)")
+    p.set_defaults(decision="approve")
+    p = leaf(ap_sub, "reject", "reject a run waiting for approval", _decide)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument(
+        "--reason", required=True, metavar="R", help="why (required; kept in the record)"
+    )
+    p.set_defaults(decision="reject")
+
+    models = subparsers.add_parser("models", help="model families (registered custom models)")
+    m_sub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    leaf(m_sub, "list", "the model families", _models_list)
 
     versions = subparsers.add_parser(
         "versions", help="registered model versions: list, get, compare"
@@ -136,6 +183,10 @@ def run(args: argparse.Namespace) -> int:
     from bedrock_tuner.client.http import ApiClient
     from bedrock_tuner.client.stack import resolve_endpoint
 
+    if getattr(args, "status", None) is not None:  # usage errors before any lookup
+        args.status = _status_arg(args.status)
+    if getattr(args, "file", None) is not None:
+        args.spec_text = _read_spec_file(args.file)
     endpoint = resolve_endpoint(
         api_url=args.api_url, stack=args.stack, local=args.local, region=args.region
     )
@@ -143,7 +194,8 @@ def run(args: argparse.Namespace) -> int:
     handler: Handler = args.stack_handler
     doc, text = handler(api, args)
     if args.json:
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        if doc is not None:  # DELETE answers 204, no body
+            sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(text)
     return 0
@@ -198,6 +250,11 @@ def flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return pairs
 
 
+def _pairs(obj: Any) -> list[tuple[str, Any]]:
+    """:func:`flatten` with the times in the CLI's one format."""
+    return [(label, when(value)) for label, value in flatten(obj)]
+
+
 def _dataset(run: Any) -> Any:
     dataset = get(run, "dataset")
     if isinstance(dataset, dict):
@@ -218,14 +275,130 @@ def _error_text(error: Any) -> Any:
 
 
 def _usd(value: Any) -> str:
-    return f"${value:,.2f}" if isinstance(value, int | float) else cell(value)
+    """``$12.50``; ``unknown`` when the API has no cost (no price in the catalog, or not
+    estimated yet)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "unknown" if value is None else cell(value)
+    return f"${value:,.2f}"
+
+
+def when(value: Any) -> Any:
+    """Every timestamp the CLI shows in one format: ``2026-01-01T10:00:00Z`` (UTC, seconds).
+
+    The API's records say ``…T10:00:00.123Z`` and the workflow history
+    ``…T10:00:00.123000+00:00``; anything that is not an ISO 8601 time is shown as is."""
+    if not isinstance(value, str) or len(value) < 19 or value[10:11] not in ("T", " "):
+        return value
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _none_text(rows: Iterable[Any], what: str) -> str | None:
     return None if list(rows) else f"no {what}\n"
 
 
+# --------------------------------------------------------------------------- pipelines
+
+
+def _pipelines_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.list_pipelines()
+    names = [get(item, "name") if isinstance(item, dict) else item for item in items(doc)]
+    rows = [(name,) for name in names]
+    return doc, _none_text(rows, "pipelines") or render_table(("PIPELINE",), rows)
+
+
+def _problem_lines(error: Any) -> str:
+    problems = get(error, "problems")
+    lines = []
+    for problem in problems if isinstance(problems, list) else []:
+        path = get(problem, "path") or "(the file)"
+        line = f"  {path}: {cell(get(problem, 'message'))}"
+        if get(problem, "fix"):
+            line += f"\n    fix: {get(problem, 'fix')}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _pipelines_get(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.get_pipeline(args.name)
+    text = get(doc, "text") or ""
+    error = get(doc, "error")
+    if error:  # the stored spec is invalid: the text on stdout, the problems on stderr
+        sys.stderr.write(
+            f"warning: {get(doc, 'key') or args.name} is not a valid spec; runs of it fail:\n"
+            + _problem_lines(error)
+            + "\n"
+        )
+    return doc, text if text.endswith("\n") or not text else text + "\n"
+
+
+def _pipelines_put(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.put_pipeline(args.name, args.spec_text)
+    key = get(doc, "key") or f"pipelines/{args.name}.yaml"
+    text = f"stored {key} (valid)\n"
+    text += (
+        f"start a run: upload a dataset to s3://<data bucket>/datasets/{args.name}/, or "
+        f"`bedrock-tuner runs start {args.name} S3_URI`\n"
+    )
+    return doc, text
+
+
+def _pipelines_delete(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.delete_pipeline(args.name)
+    return doc, f"deleted pipeline {args.name} (its runs and model versions stay)\n"
+
+
+def _read_spec_file(path: str) -> str:
+    from bedrock_tuner.errors import DatasetSourceError
+
+    fix = "Give the path of a YAML spec (see docs/pipeline.md), e.g. examples/pipelines/support-bot.yaml"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise DatasetSourceError(f"no such file: {path}", fix=fix) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetSourceError(f"cannot read {path}: {exc}", fix=fix) from None
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _models_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.list_models()
+    rows = [
+        (
+            get(f, "family", "name"),
+            when(get(f, "created_at")),
+            when(get(f, "updated_at")),
+            get(f, "deployment_arn"),
+        )
+        for f in items(doc, "families", "models")
+    ]
+    headers = ("FAMILY", "CREATED", "UPDATED", "DEPLOYMENT")
+    return doc, _none_text(rows, "model families yet") or render_table(headers, rows)
+
+
 # --------------------------------------------------------------------------- runs
+
+
+def _status_arg(value: str | None) -> str | None:
+    """The API's canonical spelling of ``--status`` (a usage error lists the valid values)."""
+    if value is None:
+        return None
+    from bedrock_tuner.pipeline.runs import parse_status_filter
+
+    try:
+        return parse_status_filter(value)[0]
+    except ValueError as error:
+        raise UsageError(
+            str(error), fix="e.g. bedrock-tuner runs list --status failed (or TRAINING)"
+        ) from None
 
 
 def _runs_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
@@ -236,8 +409,8 @@ def _runs_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str
             get(r, "run_id", "id"),
             get(r, "pipeline"),
             get(r, "status"),
-            get(r, "created_at", "started_at"),
-            get(r, "updated_at"),
+            when(get(r, "created_at", "started_at")),
+            when(get(r, "updated_at")),
             _usd(get(r, "cost_usd", "estimated_cost_usd")),
             get(r, "version"),
         )
@@ -254,8 +427,8 @@ def _run_text(run: Any) -> str:
         ("pipeline", get(run, "pipeline")),
         ("status", get(run, "status")),
         ("dataset", _dataset(run)),
-        ("created", get(run, "created_at", "started_at")),
-        ("updated", get(run, "updated_at")),
+        ("created", when(get(run, "created_at", "started_at"))),
+        ("updated", when(get(run, "updated_at"))),
         ("cost", _usd(get(run, "cost_usd", "estimated_cost_usd"))),
         ("version", f"{family} v{version}" if family and version is not None else version),
         ("job", get(run, "job_arn")),
@@ -270,8 +443,8 @@ def _timeline_rows(entries: Any) -> list[tuple[Any, ...]]:
     for entry in entries if isinstance(entries, list) else []:
         rows.append(
             (
-                get(entry, "entered_at", "at", "timestamp"),
-                get(entry, "exited_at"),
+                when(get(entry, "entered_at", "at", "timestamp")),
+                when(get(entry, "exited_at")),
                 get(entry, "name", "step"),
                 get(entry, "status"),
                 get(entry, "detail"),
@@ -281,8 +454,8 @@ def _timeline_rows(entries: Any) -> list[tuple[Any, ...]]:
         for stage in stages if isinstance(stages, list) else []:
             rows.append(
                 (
-                    get(stage, "started_at"),
-                    get(stage, "updated_at"),
+                    when(get(stage, "started_at")),
+                    when(get(stage, "updated_at")),
                     f"  - {cell(get(stage, 'name'))}",
                     get(stage, "status"),
                     None,
@@ -343,22 +516,27 @@ def _approvals_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any
         (
             get(a, "run_id", "id"),
             get(a, "pipeline"),
-            _usd(get(a, "estimated_cost_usd", "cost_usd")),
-            get(a, "requested_at", "created_at"),
-            get(a, "expires_at", "timeout_at"),
-            get(a, "reason"),
+            _usd(get(a, "cost_usd", "estimated_cost_usd")),
+            when(get(a, "requested_at", "created_at")),
+            get(a, "why"),
         )
         for a in pending
     ]
-    headers = ("RUN ID", "PIPELINE", "COST", "REQUESTED", "EXPIRES", "WHY")
+    headers = ("RUN ID", "PIPELINE", "COST", "REQUESTED", "WHY")
     return doc, _none_text(rows, "runs waiting for approval") or render_table(headers, rows)
 
 
 def _decide(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
     doc = api.decide(args.run_id, args.decision, args.reason)
     verb = "approved" if args.decision == "approve" else "rejected"
-    status = get(doc, "status")
-    return doc, f"{verb} run {args.run_id}" + (f" (status: {status})" if status else "") + "\n"
+    text = f"{verb} run {args.run_id}"
+    by, reason = get(doc, "by"), get(doc, "reason")
+    if by:
+        text += f" as {by}"
+    if reason:
+        text += f": {reason}"
+    follow = f"\nfollow it: bedrock-tuner runs get {args.run_id}" if verb == "approved" else ""
+    return doc, text + follow + "\n"
 
 
 # --------------------------------------------------------------------------- versions
@@ -373,7 +551,7 @@ def _versions_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any,
             get(v, "base_model"),
             get(v, "customization_type"),
             get(v, "run_id"),
-            get(v, "registered_at", "created_at"),
+            when(get(v, "registered_at", "created_at")),
             _usd(get(v, "cost_usd")),
             get(v, "aliases"),
         )
@@ -386,7 +564,7 @@ def _versions_list(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any,
 def _versions_get(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
     doc = api.get_version(args.family, args.version)
     version = get(doc, "version") if isinstance(get(doc, "version"), dict) else doc
-    return doc, render_pairs(flatten(version))
+    return doc, render_pairs(_pairs(version))
 
 
 def _side(doc: Any, *names: str) -> Any:
@@ -455,7 +633,7 @@ def _versions_compare(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[A
 
 def _aliases_get(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
     doc = api.get_alias(args.family, args.alias)
-    return doc, render_pairs(flatten(doc))
+    return doc, render_pairs(_pairs(doc))
 
 
 def _aliases_history(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
@@ -463,7 +641,7 @@ def _aliases_history(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[An
     changes = items(doc, "history", "changes", "events")
     rows = [
         (
-            get(c, "at", "changed_at", "updated_at", "timestamp"),
+            when(get(c, "at", "changed_at", "updated_at", "timestamp")),
             get(c, "action", "kind"),
             get(c, "previous_version", "from_version", "previous"),
             get(c, "version", "to_version"),

@@ -65,11 +65,10 @@ class BedrockTunerApi:
     def list_approvals(self) -> Json:
         return self.client.request("GET", "/approvals")
 
-    def decide(self, run_id: str, decision: str, reason: str) -> Json:
-        """``decision`` is ``approve`` or ``reject``."""
-        return self.client.request(
-            "POST", f"/approvals/{_seg(run_id)}", body={"decision": decision, "reason": reason}
-        )
+    def decide(self, run_id: str, decision: str, reason: str | None = None) -> Json:
+        """``decision`` is ``approve`` or ``reject``; ``reason`` is sent when given."""
+        body = {"decision": decision} | ({"reason": reason} if reason else {})
+        return self.client.request("POST", f"/approvals/{_seg(run_id)}", body=body)
 
     # ------------------------------------------------------------------ models
     def list_models(self) -> Json:

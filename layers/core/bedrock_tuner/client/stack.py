@@ -189,19 +189,21 @@ def resolve_endpoint(
     """Find the API (see the module docstring for the order) and the signing setup."""
     state_region: str | None = None
     env_url = os.environ.get(API_URL_ENV)
+    session = _session(region)
+    # the region of the stack lookup: --region, else the AWS configuration's, else us-east-1
+    lookup_region = region or session.region_name or DEFAULT_REGION
     if api_url:
         url, source = _check_url(api_url), "--api-url"
     elif local:
         raw, state_region = read_local_state()
         url, source = _check_url(raw), f"the local cloud ({local_state_path()})"
     elif stack:
-        url, source = _check_url(stack_api_url(stack, region)), f"stack {stack!r}"
+        url, source = _check_url(stack_api_url(stack, lookup_region)), f"stack {stack!r}"
     elif env_url:
         url, source = _check_url(env_url), API_URL_ENV
     else:
         name = os.environ.get(STACK_ENV) or DEFAULT_STACK
-        url, source = _check_url(stack_api_url(name, region)), f"stack {name!r}"
-    session = _session(region)
+        url, source = _check_url(stack_api_url(name, lookup_region)), f"stack {name!r}"
     signing_region = (
         region or region_of_url(url) or state_region or session.region_name or DEFAULT_REGION
     )

@@ -12,7 +12,13 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from bedrock_tuner.catalog.types import BaseModel, Limits, RecordFormat, TypeSupport
+from bedrock_tuner.catalog.types import (
+    BaseModel,
+    CustomizationType,
+    Limits,
+    RecordFormat,
+    TypeSupport,
+)
 from bedrock_tuner.datasets import schemas as s
 from bedrock_tuner.datasets.scan import FileScan
 from bedrock_tuner.datasets.tokens import estimate_tokens, exact_tokens
@@ -67,6 +73,22 @@ class Checker:
         self.token_limit = ctx.token_limit
         self.exact_threshold = int(ctx.token_limit * EXACT_MARGIN) if ctx.token_limit else 1 << 62
         self.model_label = f"{ctx.model.name} ({ctx.model.id})"
+
+    def other_type_hint(self, kind: CustomizationType) -> str:
+        """When data looks like another customization type's: say which, and how to ask
+        for it ("" when ``kind`` is the type being validated)."""
+        model = self.ctx.model
+        if model.customization.get(kind) == self.ctx.support:
+            return ""
+        if kind in model.customization:
+            return (
+                f"; that is {kind.value} data: {model.name} takes it as customization type "
+                f"{kind.value} (--type {kind.value})"
+            )
+        return (
+            f"; that is {kind.value} data, which {model.name} does not take "
+            f"(`bedrock-tuner catalog --type {kind.value}` lists the models that do)"
+        )
 
     def token_limit_message(self, tokens: int) -> str:
         batch = f" at batch size {self.ctx.batch_size}" if self.ctx.batch_size else ""
@@ -294,8 +316,14 @@ class ConversationChecker(Checker):
         if first != "user":
             scan.err("E_ROLE_FIRST", line, "$.messages[0].role", f'first message is "{first[:40]}"')
         if not self.distillation and last != "assistant":
+            hint = ""
+            if all(msg.role != "assistant" for msg in msgs):  # prompts only
+                hint = self.other_type_hint(CustomizationType.DISTILLATION)
             scan.err(
-                "E_ROLE_LAST", line, f"$.messages[{n - 1}].role", f'last message is "{last[:40]}"'
+                "E_ROLE_LAST",
+                line,
+                f"$.messages[{n - 1}].role",
+                f'last message is "{last[:40]}"{hint}',
             )
         if not self.multi_turn and (n > 2 or (n == 2 and msgs[1].role != "assistant")):
             scan.err(
@@ -628,11 +656,14 @@ class ClaudeChecker(Checker):
                 f'first message is "{msgs[0].role[:40]}"',
             )
         if msgs[-1].role != "assistant":
+            hint = ""
+            if all(msg.role != "assistant" for msg in msgs):  # prompts only
+                hint = self.other_type_hint(CustomizationType.DISTILLATION)
             err(
                 "E_ROLE_LAST",
                 line,
                 f"$.messages[{len(msgs) - 1}].role",
-                f'last message is "{msgs[-1].role[:40]}"',
+                f'last message is "{msgs[-1].role[:40]}"{hint}',
             )
         tokens += MESSAGE_OVERHEAD_TOKENS * len(msgs)
         scan.finish_record(line, tokens, hash(tuple(texts[:-1])), hash(texts[-1]), rec)

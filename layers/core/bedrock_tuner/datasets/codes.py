@@ -231,7 +231,7 @@ CODES: dict[str, CodeInfo] = {
     "E_VALIDATION_RECORDS_TOO_FEW": CodeInfo(
         E,
         "fewer validation records than the model needs",
-        "Add validation records, or use `bedrock-tuner split`.",
+        "Add validation records, or split one file: `bedrock-tuner split FILE --validation-ratio 0.1 --model ID`.",
     ),
     "E_VALIDATION_RECORDS_TOO_MANY": CodeInfo(
         E,

@@ -1,8 +1,9 @@
 """The validation report: a versioned JSON document and its human rendering.
 
 The JSON shape is a contract (docs/report.md, ``report.schema.json``): fields are only
-ever added within a major version; ``schema_version`` changes its major part when a
-field changes meaning or goes away.
+ever added within a major version; ``schemaVersion`` changes its major part when a
+field changes meaning or goes away. Fields are camelCase in JSON (2.0 renamed the
+snake_case fields of 1.x), like every JSON document of the API and the CLI.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import msgspec
 from msgspec import Struct
 
+from bedrock_tuner.casing import camel
+
 REPORT_SCHEMA = "bedrock-tuner/validation-report"
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "2.0"
 
 
-class ProblemExample(Struct, kw_only=True):
+class ProblemExample(Struct, kw_only=True, rename=camel):
     file: str  # "training" | "validation" | "dataset" | "hyperparameters"
     line: int | None = None  # 1-based line in that file
     path: str | None = None  # JSON path inside the record, e.g. $.messages[2].role
@@ -22,7 +25,7 @@ class ProblemExample(Struct, kw_only=True):
     related_line: int | None = None  # an earlier line this one refers to (duplicates)
 
 
-class Problem(Struct, kw_only=True):
+class Problem(Struct, kw_only=True, rename=camel):
     code: str
     severity: str  # "error" | "warning"
     title: str
@@ -31,12 +34,12 @@ class Problem(Struct, kw_only=True):
     examples: list[ProblemExample]
 
 
-class HistogramBin(Struct, kw_only=True):
+class HistogramBin(Struct, kw_only=True, rename=camel):
     lt: int  # exclusive upper edge (tokens)
     count: int
 
 
-class TokenStats(Struct, kw_only=True):
+class TokenStats(Struct, kw_only=True, rename=camel):
     total: int
     mean: float
     p50: int
@@ -48,7 +51,7 @@ class TokenStats(Struct, kw_only=True):
     note: str
 
 
-class FileReport(Struct, kw_only=True):
+class FileReport(Struct, kw_only=True, rename=camel):
     role: str  # "training" | "validation"
     uri: str
     bytes: int
@@ -59,7 +62,7 @@ class FileReport(Struct, kw_only=True):
     tokens: TokenStats
 
 
-class ModelInfo(Struct, kw_only=True):
+class ModelInfo(Struct, kw_only=True, rename=camel):
     id: str
     name: str
     customization_type: str
@@ -69,7 +72,7 @@ class ModelInfo(Struct, kw_only=True):
     hyperparameters: dict[str, str]  # effective values (defaults + given)
 
 
-class CostEstimate(Struct, kw_only=True):
+class CostEstimate(Struct, kw_only=True, rename=camel):
     training_tokens: int
     epochs: int
     billed_tokens: int
@@ -81,7 +84,7 @@ class CostEstimate(Struct, kw_only=True):
     note: str
 
 
-class Summary(Struct, kw_only=True):
+class Summary(Struct, kw_only=True, rename=camel):
     valid: bool
     errors: int  # problems of error severity (occurrences)
     warnings: int
@@ -92,7 +95,7 @@ class Summary(Struct, kw_only=True):
     verdict: str  # one sentence for people
 
 
-class Report(Struct, kw_only=True):
+class Report(Struct, kw_only=True, rename=camel):
     schema: str = REPORT_SCHEMA
     schema_version: str = REPORT_SCHEMA_VERSION
     tool_version: str
@@ -110,7 +113,8 @@ def report_json(report: Report) -> bytes:
 
 
 def report_json_schema() -> dict[str, object]:
-    """JSON Schema of the report (committed as report.schema.json, checked by a test)."""
+    """JSON Schema of the report (committed as report.schema.json, checked by a test;
+    regenerate it with ``python -m bedrock_tuner.datasets.report > …/report.schema.json``)."""
     schema: dict[str, object] = msgspec.json.schema(Report)
     schema["$id"] = (
         f"https://bedrock-tuner.dev/schemas/validation-report-{REPORT_SCHEMA_VERSION}.json"
@@ -160,7 +164,8 @@ def render_text(report: Report, *, color: bool = False) -> str:
     c = report.cost
     if c is not None:
         out.append("")
-        billed = f"cost: {c.training_tokens:,} training tokens × {c.epochs} epochs = {c.billed_tokens:,} billed tokens"
+        epochs = f"{c.epochs} epoch{'' if c.epochs == 1 else 's'}"
+        billed = f"cost: {c.training_tokens:,} training tokens × {epochs} = {c.billed_tokens:,} billed tokens"
         if c.training_usd is None:
             out.append(
                 f"{billed}; the catalog has no price for this model (add one with --catalog)"
@@ -173,3 +178,10 @@ def render_text(report: Report, *, color: bool = False) -> str:
     for note in report.notes:
         out.append(f"note: {note}")
     return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # regenerate the committed schema
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(report_json_schema(), indent=2, sort_keys=True) + "\n")

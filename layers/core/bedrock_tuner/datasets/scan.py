@@ -21,6 +21,7 @@ from bedrock_tuner.datasets.reader import BOM, OversizeLine, Piece
 from bedrock_tuner.datasets.stats import Histogram, TopK
 from bedrock_tuner.datasets.structure import (
     FORMAT_LABELS,
+    customization_type_of,
     decode_generic,
     detect_format,
     diagnose_structure,
@@ -417,7 +418,8 @@ class FileScan:
                 "E_WRONG_FORMAT",
                 line,
                 "$",
-                f"this looks like {FORMAT_LABELS[found]}; {checker.model_label} expects {FORMAT_LABELS[checker.fmt]}",
+                f"this looks like {FORMAT_LABELS[found]}; {checker.model_label} expects "
+                f"{FORMAT_LABELS[checker.fmt]}{checker.other_type_hint(customization_type_of(found))}",
             )
             return None
         issues = diagnose_structure(obj, checker.struct)

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import msgspec
 import msgspec.inspect as mi
 
-from bedrock_tuner.catalog.types import RecordFormat
+from bedrock_tuner.catalog.types import CustomizationType, RecordFormat
 from bedrock_tuner.datasets.schemas import BLOCK_KINDS, TextBlock
 
 MAX_ISSUES_PER_RECORD = 20
@@ -189,6 +189,18 @@ def detect_format(obj: dict[str, Any]) -> RecordFormat | None:
         if isinstance(first, dict) and isinstance(first.get("content"), str):
             return RecordFormat.CLAUDE_MESSAGES
     return None
+
+
+_TYPE_OF_FORMAT = {
+    RecordFormat.CONTINUED_PRE_TRAINING: CustomizationType.CONTINUED_PRE_TRAINING,
+    RecordFormat.DISTILLATION: CustomizationType.DISTILLATION,
+    RecordFormat.RFT: CustomizationType.REINFORCEMENT_FINE_TUNING,
+}
+
+
+def customization_type_of(fmt: RecordFormat) -> CustomizationType:
+    """The customization type whose data has the shape ``fmt`` (the rest: fine-tuning)."""
+    return _TYPE_OF_FORMAT.get(fmt, CustomizationType.FINE_TUNING)
 
 
 FORMAT_LABELS: dict[RecordFormat, str] = {

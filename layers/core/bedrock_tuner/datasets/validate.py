@@ -241,7 +241,9 @@ def validate_dataset(
     notes: list[str] = []
 
     for hp in check_hyperparameters(support, given_hp):
-        problems.add(hp.code, "hyperparameters", None, f"hyperParameters.{hp.name}", hp.message)
+        # the value's own fix (did you mean …?, the allowed range) beside the code's general one
+        message = f"{hp.message}; {hp.fix}" if hp.fix else hp.message
+        problems.add(hp.code, "hyperparameters", None, f"hyperParameters.{hp.name}", message)
 
     ctx = CheckContext(
         model=target.model,
@@ -398,7 +400,12 @@ def _dataset_checks(
                 None,
                 f"images (first at line {lines['image']}) and videos (first at line {lines['video']}) in one dataset",
             )
-    if 0 < n < SMALL_DATASET and not (limits.train_records_min and n < limits.train_records_min):
+    usable = n - train.invalid_records  # a file of garbage is not "small", it is unreadable
+    if (
+        0 < n < SMALL_DATASET
+        and usable > 0
+        and not (limits.train_records_min and n < limits.train_records_min)
+    ):
         problems.add("W_SMALL_DATASET", "training", None, None, f"only {n:,} records")
     median = train.hist.quantile(0.5)
     threshold = max(OUTLIER_MIN_TOKENS, median * OUTLIER_FACTOR)

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 
 __all__ = [
     "EXECUTION_NAME_MAX",
+    "RUN_STATUS_GROUPS",
     "BudgetDecision",
     "DatasetRef",
     "Run",
@@ -25,9 +26,11 @@ __all__ = [
     "Step",
     "decide_budget",
     "execution_name_for",
+    "parse_status_filter",
     "retry_run_id",
     "run_id_for",
     "run_id_from_execution_name",
+    "status_filter_values",
     "utc_now",
 ]
 
@@ -116,6 +119,37 @@ TERMINAL_RUN_STATUSES = frozenset(
         RunStatus.SPEC_ERROR,
     }
 )
+
+RUN_STATUS_GROUPS: dict[str, frozenset[RunStatus]] = {
+    "failed": TERMINAL_RUN_STATUSES - {RunStatus.SUCCEEDED},
+    "active": frozenset(RunStatus) - TERMINAL_RUN_STATUSES,
+    "succeeded": frozenset({RunStatus.SUCCEEDED}),
+}
+"""Filters for listing runs besides the exact statuses: every way a run can end badly
+(``failed``), every run not ended yet (``active``), and the runs that succeeded."""
+
+
+def status_filter_values() -> list[str]:
+    """What a status filter accepts: the groups (lower case), then the statuses."""
+    return [*RUN_STATUS_GROUPS, *(status.value for status in RunStatus)]
+
+
+def parse_status_filter(value: str) -> tuple[str, frozenset[RunStatus]]:
+    """``"Failed"`` → ``("failed", {FAILED, INVALID, …})``; ``"over_budget"`` →
+    ``("OVER_BUDGET", {OVER_BUDGET})``: the canonical name and the statuses it means.
+    Case does not matter. Raises ``ValueError`` naming every valid value."""
+    wanted = value.strip()
+    group = RUN_STATUS_GROUPS.get(wanted.lower())
+    if group is not None:
+        return wanted.lower(), group
+    try:
+        status = RunStatus(wanted.upper())
+    except ValueError:
+        raise ValueError(
+            f"unknown run status or group {value!r}; use one of "
+            + ", ".join(status_filter_values())
+        ) from None
+    return status.value, frozenset({status})
 
 
 class _Record(BaseModel):

@@ -212,7 +212,8 @@ def get_version(deps: Deps, family: str, version: int) -> ModelVersion:
     if found is None:
         raise ModelNotFoundError(
             f"{family} has no version {version}",
-            fix="list the family's versions (`bedrock-tuner` versions / GET /models/{family})",
+            fix=f"list the family's versions: `bedrock-tuner versions list {family}` "
+            f"(GET /models/{family}/versions)",
         )
     return found
 
@@ -554,7 +555,8 @@ def _fail(
         f"deployment back failed too ({undo_error}): they may point at v{failed.version} while "
         f"the registry says v{failed.previous_version}",
         fix=f"after the lease expires ({LEASE_SECONDS // 60} min), promote {failed.alias} "
-        f"again, or run `bedrock-tuner rollback` to re-apply v{failed.previous_version}",
+        f"again, or run `bedrock-tuner rollback {failed.family} {failed.alias} --reason R` to "
+        f"re-apply v{failed.previous_version}",
     ) from exc
 
 
@@ -570,7 +572,8 @@ def rollback(deps: Deps, family: str, alias: str, *, by: str, reason: str | None
     if current.previous_version is None:
         raise ConflictError(
             f"alias {alias} of {family} has no previous version to roll back to",
-            fix="promote a specific version instead",
+            fix=f"promote a specific version instead: "
+            f"`bedrock-tuner promote {family} {alias} VERSION --reason R`",
         )
     return promote(
         deps,

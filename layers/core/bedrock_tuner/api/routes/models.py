@@ -28,7 +28,8 @@ def list_versions(family: str) -> list[dict[str, Any]]:
     versions = store.list_versions(family)
     if not versions:
         raise ModelNotFoundError(
-            f"there is no model family {family}", fix="list the families with GET /models"
+            f"there is no model family {family}",
+            fix="list the families: `bedrock-tuner models list` (GET /models)",
         )
     targets = store.alias_targets(family)
     return [
@@ -50,6 +51,7 @@ def get_version(family: str, version: int) -> dict[str, Any]:
     if found is None:
         raise ModelNotFoundError(
             f"{family} has no version {version}",
-            fix=f"list the versions with GET /models/{family}/versions",
+            fix=f"list the versions: `bedrock-tuner versions list {family}` "
+            f"(GET /models/{family}/versions)",
         )
     return found.model_dump(by_alias=True, mode="json")

@@ -36,7 +36,8 @@ def _find(deps: Deps, name: str) -> tuple[str, str]:
             return key, text
     raise PipelineNotFoundError(
         f"there is no pipeline {name}: pipelines/{name}.yaml does not exist",
-        fix="PUT /pipelines/{name} with the spec, or list them with GET /pipelines",
+        fix=f"create it: `bedrock-tuner pipelines put {name} FILE` (PUT /pipelines/{name}); "
+        "list the pipelines: `bedrock-tuner pipelines list` (GET /pipelines)",
     )
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from bedrock_tuner.api.context import caller_of, new_router
@@ -17,7 +18,13 @@ from bedrock_tuner.errors import ConflictError, DatasetNotFoundError, UsageError
 from bedrock_tuner.observability import logger
 from bedrock_tuner.pipeline.deps import Deps, default_deps
 from bedrock_tuner.pipeline.payloads import DatasetInput
-from bedrock_tuner.pipeline.runs import Run, RunStatus, Step
+from bedrock_tuner.pipeline.runs import (
+    Run,
+    RunStatus,
+    Step,
+    parse_status_filter,
+    status_filter_values,
+)
 from bedrock_tuner.pipeline.spec import pipeline_name_for_key
 from bedrock_tuner.pipeline.tracking import is_terminal
 from bedrock_tuner.pipeline.uploads import UploadOutcome, handle_dataset_uploaded
@@ -81,19 +88,36 @@ def start_run(body: RunStartBody) -> Response[str]:
     )
 
 
+_STATUS_HELP = (
+    "only runs in this status, or in a group: failed (FAILED, INVALID, REJECTED, OVER_BUDGET, "
+    "SPEC_ERROR), active (not ended yet), succeeded; case does not matter. One of: "
+    + ", ".join(status_filter_values())
+)
+
+
+def _status_filter(value: str) -> frozenset[RunStatus]:
+    try:
+        return parse_status_filter(value)[1]
+    except ValueError as error:
+        raise RequestValidationError(
+            [{"loc": ("query", "status"), "msg": str(error), "type": "value_error"}]
+        ) from None
+
+
 @router.get("/runs", summary="List runs (newest first)", tags=["runs"])
 def list_runs(
     pipeline: Annotated[str | None, Query(description="only this pipeline's runs")] = None,
-    status: Annotated[RunStatus | None, Query(description="only runs in this status")] = None,
+    status: Annotated[str | None, Query(description=_STATUS_HELP, max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:
+    wanted = _status_filter(status) if status is not None else None
     deps = default_deps()
     names = [pipeline] if pipeline else pipeline_names(deps)
     runs: list[Run] = []
     for name in names:
-        runs.extend(deps.store.list_runs(name, limit=limit if status is None else 1000))
-    if status is not None:
-        runs = [run for run in runs if run.status == status]
+        runs.extend(deps.store.list_runs(name, limit=limit if wanted is None else 1000))
+    if wanted is not None:
+        runs = [run for run in runs if run.status in wanted]
     runs.sort(key=lambda run: (run.created_at, run.run_id), reverse=True)
     return [_run_view(run) for run in runs[:limit]]
 
