@@ -55,7 +55,8 @@ def _refuse_if_stopped(run: Run | None) -> None:
         by = run.stop_requested.get("by") or "someone"
         raise RunStoppedError(
             f"run {run.run_id} was stopped by {by} before its job started",
-            fix="nothing to do; start a new run with `bedrock-tuner runs start` if wanted",
+            fix="nothing to do; to train on it after all, start a new run: "
+            f"`bedrock-tuner runs start {run.pipeline} {run.dataset.uri}`",
         )
 
 

@@ -219,9 +219,11 @@ def _claim_run_id(
         return latest.run_id, None, None  # recorded, execution not started yet: finish it
     if not (retry and latest.retriable):
         if latest.retriable:
+            uri = latest.dataset.uri
             reason = (
                 f"this object version already has a run ({latest.run_id}, {latest.status}); "
-                "start it again with POST /runs (`bedrock-tuner runs start`) once fixed"
+                f"once fixed, start it again: `bedrock-tuner runs start {pipeline} {uri}` "
+                "(POST /runs)"
             )
         else:
             reason = f"this object version already has a run ({latest.run_id}, {latest.status})"
