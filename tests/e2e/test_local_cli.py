@@ -56,18 +56,9 @@ def test_make_demo_runs_the_pipeline_and_registers_a_version(needs_handlers: Non
 
 @pytest.mark.slow
 def test_make_demo_fails_when_the_job_fails(needs_handlers: None) -> None:
+    message = "Maximum input token count 4919 exceeds limit of 4096"
     result = subprocess.run(
-        [
-            *CLI,
-            "local",
-            "demo",
-            "--speed",
-            "0.1",
-            "--timeout",
-            "60",
-            "--fail-job",
-            "Simulated: out of capacity",
-        ],
+        [*CLI, "local", "demo", "--speed", "0.1", "--timeout", "60", "--fail-job", message],
         cwd=ROOT,
         env=_env(),
         check=False,
@@ -76,8 +67,13 @@ def test_make_demo_fails_when_the_job_fails(needs_handlers: None) -> None:
         timeout=120,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "job Failed — Simulated: out of capacity" in result.stdout
+    assert f"job Failed — {message}" in result.stdout
     assert "[job_failed]" in result.stdout
+    # The summary says what Bedrock said and what to do (the job_failed notification's fix)
+    summary = result.stdout.split("== 5/5  Result", 1)[1]
+    assert f"Bedrock says: {message}" in summary, summary
+    (fix,) = [line.strip() for line in summary.splitlines() if line.strip().startswith("fix:")]
+    assert "4919 > 4096" in fix and "bedrock-tuner validate" in fix, fix
 
 
 @pytest.mark.slow

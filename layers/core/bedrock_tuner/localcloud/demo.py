@@ -417,6 +417,10 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
                 out.write(
                     f"               {desc['error']}: {_short_cause(desc.get('cause'), 200)}\n"
                 )
+            if desc["status"] != "SUCCEEDED":
+                run_id = str(desc.get("name") or arn.rsplit(":", 1)[-1]).rsplit("-", 1)[-1]
+                for line in _failure_summary(cloud, run_id):
+                    out.write(f"               {line}\n")
         spec = yaml.safe_load(spec_text) or {}
         family = spec.get("model_family") or options.pipeline
         version = _latest_version(cloud, family)
@@ -479,6 +483,37 @@ def _approve_waiting_runs(
             timeline.note(
                 f"  ✗ approval failed: {_short_cause(response['Payload'].read().decode())}"
             )
+
+
+def _failure_summary(cloud: LocalCloud, run_id: str) -> list[str]:
+    """Why a run failed and what to do: Bedrock's failure message and the fix the run's
+    failure notification gives (the job's own message when no notification was sent)."""
+    said: str | None = None
+    fix: str | None = None
+    for note in cloud.notifications.all():
+        body = note.body
+        if not isinstance(body, dict) or body.get("run_id") != run_id:
+            continue
+        if body.get("severity") not in ("error", "warning") or note.kind == "approval_needed":
+            continue
+        details = body.get("details") or {}
+        said = details.get("failureMessage") or said
+        fix = details.get("hint") or _what_to_do(str(body.get("text") or "")) or fix
+    if said is None:
+        failed = [j for j in cloud.bedrock.jobs() if j.job_name.endswith(run_id)]
+        said = next((j.failure_message for j in failed if j.failure_message), None)
+    lines = [f"Bedrock says: {said}"] if said else []
+    if fix:
+        lines.append(f"fix: {fix}")
+    return lines
+
+
+def _what_to_do(text: str) -> str | None:
+    """The "What to do: …" sentence of a notification's text."""
+    for line in text.splitlines():
+        if line.startswith("What to do:"):
+            return line.removeprefix("What to do:").strip().rstrip(".")
+    return None
 
 
 def _upload_failed(cloud: LocalCloud) -> bool:
