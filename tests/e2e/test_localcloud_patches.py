@@ -409,3 +409,34 @@ def test_functions_disagreeing_on_a_variable_fail_loudly(cloud: LocalCloud, tmp_
         bridge.close()
         for name in names:
             lam.delete_function(FunctionName=name)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params"),
+    [
+        ("bedrock", "list_foundation_models", {}),  # rest-json
+        ("sns", "list_origination_numbers", {}),  # query (XML)
+    ],
+)
+def test_an_operation_moto_lacks_is_a_501_not_implemented_logged_once(
+    cloud: LocalCloud,
+    caplog: pytest.LogCaptureFixture,
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+) -> None:
+    import botocore.exceptions
+
+    caplog.set_level("WARNING")
+    name = "".join(part.title() for part in operation.split("_"))
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        getattr(cloud.client(service), operation)(**params)
+    response = raised.value.response
+    # The SDK sees the service's error shape: code and message, and no retry of a 5xx
+    assert response["Error"]["Code"] == "NotImplemented"
+    assert f"{service} {name} is not implemented" in response["Error"]["Message"]
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert response["ResponseMetadata"]["RetryAttempts"] == 0
+    said = [r.getMessage() for r in caplog.records if name in r.getMessage()]
+    assert len(said) == 1, said
+    assert not [r for r in caplog.records if r.name == "werkzeug"], caplog.text
