@@ -288,7 +288,9 @@ Use it from another terminal, in this checkout (bash or zsh), with the AWS CLI (
   aws stepfunctions list-executions --state-machine-arn {sm}
   aws bedrock list-model-customization-jobs
 
-  (`eval "$(bedrock-tuner local env)"` sets the same variables, and BT_BUCKET, BT_API_URL, …)
+or export them, with BT_BUCKET, BT_STATE_MACHINE, BT_APPROVAL_FUNCTION and BT_API_URL, by:
+
+  eval "$(bedrock-tuner local env)"
 
 approve the oldest run that waits for approval (`bedrock-tuner approvals approve RUN_ID --local` does the same):
 
