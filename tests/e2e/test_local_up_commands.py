@@ -181,20 +181,41 @@ def get_json(url: str) -> Any:
         return json.loads(response.read())
 
 
+def new_runs(up: LocalUp, before: set[str]) -> list[dict[str, Any]]:
+    return [e for e in up.executions() if e["executionArn"] not in before]
+
+
+def pending(up: LocalUp) -> list[str]:
+    """Run ids waiting for approval, oldest first."""
+    return [a["runId"] for a in get_json(f"{up.value('API')}/approvals")]
+
+
+def reject_pending(up: LocalUp) -> None:
+    for run_id in pending(up):
+        request = urllib.request.Request(
+            f"{up.value('API')}/approvals/{run_id}",
+            data=json.dumps({"decision": "reject", "reason": "test cleanup"}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+
 # ------------------------------------------------------------------------------ the banner
 def test_every_command_the_banner_prints_runs_as_printed(local_up: LocalUp) -> None:
     blocks = command_blocks(local_up.banner)
-    api = local_up.value("API")
 
     # The AWS CLI: exports, spec and dataset uploads (a run starts), listings
     aws = block(blocks, "Use it from another terminal")
     assert aws[0].startswith("export AWS_ENDPOINT_URL=")
     assert all(c.startswith("aws ") for c in aws[1:]), aws
     exports = aws[0]
+    before = {e["executionArn"] for e in local_up.executions()}
     out = ok(sh(local_up, "\n".join(aws)))
     assert '"executions"' in out and '"modelCustomizationJobSummaries"' in out, out
-    run = wait_until("the run of the upload", local_up.executions)
-    assert run[0]["name"].startswith("support-bot-")
+    (run,) = wait_until("the run of the upload", lambda: new_runs(local_up, before))
+    assert run["name"].startswith("support-bot-")
 
     # `local env` exports the same values, and the stack's names
     (env_line,) = block(blocks, "or export them")
@@ -205,13 +226,14 @@ def test_every_command_the_banner_prints_runs_as_printed(local_up: LocalUp) -> N
 
     # Approving: the run waits for approval, the printed lines approve it (exports first,
     # as in the terminal they were typed in)
-    pending = wait_until("a pending approval", lambda: get_json(f"{api}/approvals"))
+    run_id = run["name"].rsplit("-", 1)[-1]
+    wait_until("its approval request", lambda: pending(local_up) == [run_id])
     approve = block(blocks, "approve the oldest run")
     out = ok(sh(local_up, exports + "\n" + "\n".join(approve)))
-    assert f'"runId": "{pending[0]["runId"]}"' in out and '"decision": "approve"' in out, out
+    assert f'"runId": "{run_id}"' in out and '"decision": "approve"' in out, out
     assert "errorMessage" not in out and '"FunctionError"' not in out, out
     sfn = local_up.client("stepfunctions")
-    arn = run[0]["executionArn"]
+    arn = run["executionArn"]
     wait_until(
         "the approved run to succeed",
         lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED",
@@ -230,7 +252,11 @@ def test_every_command_the_banner_prints_runs_as_printed(local_up: LocalUp) -> N
             check=False,
         )
     )
-    wait_until("a second run", lambda: len(local_up.executions()) >= 2)
+    second = wait_until(
+        "a second run",
+        lambda: [r for r in new_runs(local_up, before) if r["executionArn"] != arn],
+    )
+    second_id = second[0]["name"].rsplit("-", 1)[-1]
 
     # The API, with curl
     catalog, put, runs = block(blocks, "or the API")
@@ -238,7 +264,10 @@ def test_every_command_the_banner_prints_runs_as_printed(local_up: LocalUp) -> N
     stored = json.loads(ok(sh(local_up, put)))
     assert "support-bot" in json.dumps(stored), stored
     listed = json.loads(ok(sh(local_up, runs)))
-    assert {r["runId"] for r in listed} >= {pending[0]["runId"]}, listed
+    assert run_id in {r["runId"] for r in listed}, listed
+    # Leave nothing waiting: the second run asks for approval too
+    wait_until("the second run's approval request", lambda: second_id in pending(local_up))
+    reject_pending(local_up)
 
 
 def test_a_call_moto_does_not_implement_prints_one_line_not_tracebacks(local_up: LocalUp) -> None:
@@ -269,3 +298,51 @@ def test_a_call_moto_does_not_implement_prints_one_line_not_tracebacks(local_up:
         printed
     )
     assert "bedrock" in said[0] and "moto" in said[0], said
+
+
+# ------------------------------------------------------------------------------ the docs
+def doc_blocks() -> list[list[str]]:
+    """The shell blocks of docs/local-cloud.md (bare fences; ```python is an API sample)."""
+    return [
+        [line for line in body.splitlines() if line.strip()]
+        for body in re.findall(r"^```\n(.*?)^```$", DOC.read_text(), re.S | re.M)
+    ]
+
+
+def test_every_command_in_the_local_cloud_docs_works_as_written(local_up: LocalUp) -> None:
+    if not (ROOT / ".venv" / "bin" / "activate").is_file():
+        pytest.skip("the docs activate the checkout's .venv (make install)")
+    blocks = doc_blocks()
+    (setup,) = [b for b in blocks if b == ["source .venv/bin/activate"]]
+    (use,) = [b for b in blocks if any(line.startswith("make demo") for line in b)]
+    (upload,) = [b for b in blocks if any("local env" in line for line in b)]
+    (approve,) = [b for b in blocks if any("approvals approve" in line for line in b)]
+    assert len(blocks) == 4, f"a new command block in {DOC.name}: run it here too\n{blocks}"
+
+    # `make demo` is `bedrock-tuner local demo` (the Makefile's recipe), run as such
+    make, fail_job, up = (line.split("  #")[0].strip() for line in use)
+    assert make == "make demo"
+    recipe = re.search(r"^demo:.*\n\t(.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe and recipe.group(1) == "$(BIN)/bedrock-tuner local demo", recipe
+    demo = sh(local_up, "\n".join([*setup, "bedrock-tuner local demo"]), timeout=300)
+    assert "demo succeeded" in ok(demo)
+    failed = sh(local_up, "\n".join([*setup, fail_job]), timeout=300)
+    assert failed.returncode == 1, failed.stdout + failed.stderr  # the run failed, as asked
+    assert "Bedrock says: Maximum input token count 4919" in failed.stdout, failed.stdout
+    assert up == "bedrock-tuner local up"  # what the local_up fixture runs
+
+    # With local up running: the spec and the dataset start a run that waits for approval
+    before = {e["executionArn"] for e in local_up.executions()}
+    ok(sh(local_up, "\n".join(upload)))
+    (run,) = wait_until("the run of the upload", lambda: new_runs(local_up, before))
+    run_id = run["name"].rsplit("-", 1)[-1]
+    wait_until("its approval request", lambda: pending(local_up) == [run_id])
+    # approved in the same terminal (its exports are still set)
+    terminal = [line for line in upload if line.startswith(("source ", "eval ", "export "))]
+    out = ok(sh(local_up, "\n".join([*terminal, *approve])))
+    assert run_id in out, out
+    sfn = local_up.client("stepfunctions")
+    wait_until(
+        "the approved run to succeed",
+        lambda: sfn.describe_execution(executionArn=run["executionArn"])["status"] == "SUCCEEDED",
+    )

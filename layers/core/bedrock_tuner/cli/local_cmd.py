@@ -292,7 +292,7 @@ or export them, with BT_BUCKET, BT_STATE_MACHINE, BT_APPROVAL_FUNCTION and BT_AP
 
   eval "$(bedrock-tuner local env)"
 
-approve the oldest run that waits for approval (`bedrock-tuner approvals approve RUN_ID --local` does the same):
+approve the oldest run that waits for approval (`bedrock-tuner approvals approve RUN_ID --reason R --local` does the same):
 
   RUN_ID=$(curl -s {api}/approvals | {first_run})
   printf '{{"runId": "%s", "decision": "approve", "by": "me"}}' "$RUN_ID" > /tmp/approve.json
