@@ -281,7 +281,9 @@ def test_the_function_timeout_is_enforced(
 
 
 def test_failed_async_invokes_are_retried_then_sent_to_on_failure(
-    cloud: LocalCloud, test_function: Callable[..., FunctionSpec]
+    cloud: LocalCloud,
+    test_function: Callable[..., FunctionSpec],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sqs = cloud.client("sqs")
     url = sqs.create_queue(QueueName=f"patch-test-{uuid.uuid4().hex[:8]}")["QueueUrl"]
@@ -293,7 +295,7 @@ def test_failed_async_invokes_are_retried_then_sent_to_on_failure(
         retries=1,
         on_failure=queue_arn,
     )
-    cloud.bridge.async_retry_delay_s = 0.01
+    monkeypatch.setattr(cloud.bridge, "async_retry_waits_s", (0.01,))
     response = cloud.client("lambda").invoke(
         FunctionName=fn.name, InvocationType="Event", Payload=b'{"n": 1}'
     )
@@ -306,6 +308,48 @@ def test_failed_async_invokes_are_retried_then_sent_to_on_failure(
     assert record["requestContext"]["approximateInvokeCount"] == 2
     assert record["requestPayload"] == {"n": 1}
     assert record["responsePayload"]["errorType"] == "RuntimeError"
+
+
+def test_a_duplicate_delivery_is_retried_after_waits_like_lambdas_so_the_first_can_finish(
+    cloud: LocalCloud, test_function: Callable[..., FunctionSpec], tmp_path: Path
+) -> None:
+    # Lambda waits 1 then 2 minutes between the attempts of a failed asynchronous invoke; the
+    # local cloud's clock runs an AWS minute in a second at simulator speed 1 (SlotWaitSeconds
+    # 60 -> 1), so the waits are 1 s and 2 s.
+    cloud.bedrock.set_speed(1.0)
+    sqs = cloud.client("sqs")
+    url = sqs.create_queue(QueueName=f"patch-test-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    # Given a handler that, like Powertools idempotency, refuses an event still in progress
+    fn = test_function(
+        "import pathlib, time\n"
+        f"MARKS = pathlib.Path({str(marks)!r})\n"
+        "def handler(event, context):\n"
+        "    started, done = MARKS / 'started', MARKS / 'done'\n"
+        "    if done.exists():\n"
+        "        return 'already done'\n"
+        "    if started.exists():\n"
+        "        raise RuntimeError('IdempotencyAlreadyInProgressError')\n"
+        "    started.touch()\n"
+        "    time.sleep(2.0)\n"
+        "    done.touch()\n"
+        "    return 'done'\n",
+        timeout=10,
+        on_failure=queue_arn,
+    )
+    # When the same event is delivered twice at once
+    lam = cloud.client("lambda")
+    for _ in range(2):
+        lam.invoke(FunctionName=fn.name, InvocationType="Event", Payload=b'{"id": 1}')
+    assert cloud.bridge.wait_idle(timeout=30)
+    # Then the duplicate's retry finds the first one done: nothing goes to the failure queue
+    runs = cloud.bridge.invocations(fn.logical_id)
+    assert [i.ok for i in runs].count(True) == 2, runs
+    assert not sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages")
 
 
 # ------------------------------------------------------------------ EventBridge

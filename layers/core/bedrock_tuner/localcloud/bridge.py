@@ -14,7 +14,11 @@ Semantics kept from Lambda:
   killed and finishes in the background);
 * asynchronous invokes (EventBridge targets, SNS, ``InvocationType=Event``) run on a daemon
   thread, are retried ``MaximumRetryAttempts`` times (default 2, as AWS) and then go to the
-  function's ``OnFailure`` destination queue, with Lambda's destination record.
+  function's ``OnFailure`` destination queue, with Lambda's destination record. Lambda waits
+  1 minute before the second attempt and 2 more before the third; the local clock runs an AWS
+  minute in :data:`LOCAL_SECONDS_PER_AWS_MINUTE` seconds at simulator speed 1, so a duplicate
+  delivery that meets the first still in progress (Powertools idempotency) is retried after
+  the first has finished, as on AWS.
 
 Environment: ``os.environ`` is one per process, so the bridge sets the union of every
 function's variables (read back from the deployed function configuration) and refuses two
@@ -53,6 +57,13 @@ LOG = logging.getLogger("bedrock_tuner.localcloud")
 # Set by one function only, identical in meaning wherever set: made process-wide too.
 FUNCTION_SPECIFIC = frozenset({"BT_STATE_MACHINE_ARN", "BT_SLACK_SECRET_ARN"})
 DEFAULT_ASYNC_RETRIES = 2  # Lambda's default for asynchronous invokes
+# Lambda's waits before the 2nd and 3rd attempt of a failed asynchronous invoke, in AWS minutes
+# (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html, read
+# 2026-12-07): one minute, then two.
+AWS_ASYNC_RETRY_WAITS_MIN = (1.0, 2.0)
+# The local cloud's clock: an AWS minute lasts a second (the deploy's SlotWaitSeconds 60 -> 1),
+# times the simulator's speed.
+LOCAL_SECONDS_PER_AWS_MINUTE = 1.0
 
 Handler = Callable[[Any, Any], Any]
 
@@ -151,9 +162,16 @@ class _HandlerOutput(io.TextIOBase):
 class LambdaBridge:
     """Runs registered handlers for moto (see :mod:`.patches`, which calls it)."""
 
-    def __init__(self, region: str, *, handler_log: Path | None = None) -> None:
+    def __init__(
+        self,
+        region: str,
+        *,
+        handler_log: Path | None = None,
+        speed: Callable[[], float] = lambda: 1.0,
+    ) -> None:
         self.region = region
-        self.async_retry_delay_s = 0.2
+        self._speed = speed  # the simulator's speed factor, read at each retry
+        self.async_retry_waits_s: tuple[float, ...] | None = None  # fixed waits (tests)
         self._specs: dict[str, FunctionSpec] = {}
         self._by_logical: dict[str, FunctionSpec] = {}
         self._handlers: dict[str, Handler] = {}
@@ -314,12 +332,20 @@ class LambdaBridge:
                 if error is None or self._closed:
                     return
                 if attempt < attempts:
-                    time.sleep(self.async_retry_delay_s * attempt)
+                    time.sleep(self.async_retry_wait_s(attempt))
             if spec.on_failure_arn:
                 self._send_on_failure(spec, event, payload, attempts)
         finally:
             with self._lock:
                 self._threads.discard(threading.current_thread())
+
+    def async_retry_wait_s(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt ``attempt`` (1-based) of an async invoke."""
+        waits = self.async_retry_waits_s or tuple(
+            minutes * LOCAL_SECONDS_PER_AWS_MINUTE * self._speed()
+            for minutes in AWS_ASYNC_RETRY_WAITS_MIN
+        )
+        return max(0.0, waits[min(attempt, len(waits)) - 1])
 
     def _send_on_failure(
         self, spec: FunctionSpec, event: Any, payload: bytes, attempts: int
