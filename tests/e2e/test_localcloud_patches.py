@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import uuid
 import zipfile
@@ -350,6 +351,50 @@ def test_a_duplicate_delivery_is_retried_after_waits_like_lambdas_so_the_first_c
     runs = cloud.bridge.invocations(fn.logical_id)
     assert [i.ok for i in runs].count(True) == 2, runs
     assert not sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages")
+
+
+def test_concurrent_invocations_keep_their_own_powertools_log_keys(
+    cloud: LocalCloud, test_function: Callable[..., FunctionSpec], tmp_path: Path
+) -> None:
+    # Handlers share one process (and the project's one Powertools Logger); on Lambda each has
+    # its own sandbox, so what one invocation appends must not show in another's logs.
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    source = (
+        "import json, pathlib, time\n"
+        "from bedrock_tuner.observability import logger\n"
+        f"FLAGS = pathlib.Path({str(flags)!r})\n"
+        "def wait_for(name):\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while not (FLAGS / name).exists() and time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        "@logger.inject_lambda_context(correlation_id_path='runId')\n"
+        "def handler(event, context):\n"
+        "    wait_for(event['waitFor']) if event.get('waitFor') else None\n"
+        "    (FLAGS / event['runId']).touch()\n"
+        "    wait_for(event['then']) if event.get('then') else None\n"
+        "    keys = logger.get_current_keys()\n"
+        "    return {k: keys.get(k) for k in ('function_name', 'correlation_id')}\n"
+    )
+    first, second = test_function(source), test_function(source)
+    lam = cloud.client("lambda")
+    results: dict[str, Any] = {}
+
+    def call(fn: FunctionSpec, event: dict[str, str]) -> None:
+        response = lam.invoke(FunctionName=fn.name, Payload=json.dumps(event).encode())
+        results[fn.name] = json.loads(response["Payload"].read())
+
+    # The first is inside its handler while the second starts, logs, and ends
+    threads = [
+        threading.Thread(target=call, args=(first, {"runId": "r-first", "then": "r-second"})),
+        threading.Thread(target=call, args=(second, {"runId": "r-second", "waitFor": "r-first"})),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results[first.name] == {"function_name": first.name, "correlation_id": "r-first"}
+    assert results[second.name] == {"function_name": second.name, "correlation_id": "r-second"}
 
 
 # ------------------------------------------------------------------ EventBridge

@@ -27,6 +27,10 @@ which only one function sets and mean the same everywhere.
 
 With ``handler_log`` set, whatever a handler writes to stdout/stderr (Powertools logs, EMF
 metrics, prints) goes to that file instead of the terminal.
+
+Powertools: the handlers share one ``Logger`` (one per sandbox on Lambda). Its formatter's keys
+(function name, request id, correlation id, appended keys) are kept per invocation here
+(:class:`_PerInvocationKeys`), so concurrent invocations do not log each other's keys.
 """
 
 from __future__ import annotations
@@ -66,6 +70,66 @@ AWS_ASYNC_RETRY_WAITS_MIN = (1.0, 2.0)
 LOCAL_SECONDS_PER_AWS_MINUTE = 1.0
 
 Handler = Callable[[Any, Any], Any]
+
+_INVOCATION = threading.local()  # .active: this thread runs one handler invocation
+
+
+class _PerInvocationKeys:
+    """``LambdaPowertoolsFormatter.log_format`` (the keys every log line carries), one copy per
+    handler invocation: in a thread running a handler, reads and writes go to that thread's
+    copy (first made from the formatter's keys outside any invocation); elsewhere they are the
+    plain attribute. Installed on the class once (:func:`_keep_powertools_keys_per_invocation`).
+    """
+
+    _STORE = "_bt_shared_log_format"
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _mine(self) -> dict[int, dict[str, Any]]:
+        mine: dict[int, dict[str, Any]] | None = getattr(self._local, "keys", None)
+        if mine is None:
+            mine = self._local.keys = {}
+        return mine
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        shared: dict[str, Any] = obj.__dict__.get(self._STORE, {})
+        if not getattr(_INVOCATION, "active", False):
+            return shared
+        mine = self._mine()
+        if id(obj) not in mine:
+            mine[id(obj)] = dict(shared)
+        return mine[id(obj)]
+
+    def __set__(self, obj: Any, value: dict[str, Any]) -> None:
+        if not getattr(_INVOCATION, "active", False) or self._STORE not in obj.__dict__:
+            obj.__dict__[self._STORE] = value  # outside a handler, or the formatter's creation
+        if getattr(_INVOCATION, "active", False):
+            self._mine()[id(obj)] = value
+
+
+def _keep_powertools_keys_per_invocation() -> None:
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    if not isinstance(LambdaPowertoolsFormatter.__dict__.get("log_format"), _PerInvocationKeys):
+        for formatter in _existing_formatters():
+            formatter.__dict__[_PerInvocationKeys._STORE] = formatter.__dict__.pop("log_format")
+        LambdaPowertoolsFormatter.log_format = _PerInvocationKeys()  # type: ignore[assignment]
+
+
+def _existing_formatters() -> list[Any]:
+    """Powertools formatters made before the patch (a Logger created at import)."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    found = []
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(logger, "handlers", []):
+            formatter = handler.formatter
+            if isinstance(formatter, LambdaPowertoolsFormatter) and "log_format" in vars(formatter):
+                found.append(formatter)
+    return found
 
 
 @dataclass
@@ -169,6 +233,7 @@ class LambdaBridge:
         handler_log: Path | None = None,
         speed: Callable[[], float] = lambda: 1.0,
     ) -> None:
+        _keep_powertools_keys_per_invocation()
         self.region = region
         self._speed = speed  # the simulator's speed factor, read at each retry
         self.async_retry_waits_s: tuple[float, ...] | None = None  # fixed waits (tests)
@@ -399,6 +464,7 @@ class LambdaBridge:
 
         def target() -> None:
             self._marker.in_handler = True
+            _INVOCATION.active = True
             try:
                 handler = self._handler(spec)
                 box["result"] = handler(event, context)
