@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# `make demo`: validate the bundled samples — one passing, one failing — then estimate cost.
+# `make demo-validate`: validate the bundled samples — one passing, one failing — then estimate cost.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BT=".venv/bin/bedrock-tuner"
 NOVA="amazon.nova-lite-v1:0:300k"
-hr() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
+# Bold headings only on a terminal, and never with NO_COLOR set (https://no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR+x}" ]; then BOLD=$'\033[1m' RESET=$'\033[0m'; else BOLD='' RESET=''; fi
+hr() { printf '\n%s== %s ==%s\n' "$BOLD" "$1" "$RESET"; }
 
 hr "1/4  A clean Nova Lite conversation dataset (expect VALID, exit 0)"
 $BT validate examples/datasets/support-chat.nova.jsonl --model "$NOVA" -p epochCount=2

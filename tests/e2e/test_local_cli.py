@@ -56,18 +56,9 @@ def test_make_demo_runs_the_pipeline_and_registers_a_version(needs_handlers: Non
 
 @pytest.mark.slow
 def test_make_demo_fails_when_the_job_fails(needs_handlers: None) -> None:
+    message = "Maximum input token count 4919 exceeds limit of 4096"
     result = subprocess.run(
-        [
-            *CLI,
-            "local",
-            "demo",
-            "--speed",
-            "0.1",
-            "--timeout",
-            "60",
-            "--fail-job",
-            "Simulated: out of capacity",
-        ],
+        [*CLI, "local", "demo", "--speed", "0.1", "--timeout", "60", "--fail-job", message],
         cwd=ROOT,
         env=_env(),
         check=False,
@@ -76,8 +67,13 @@ def test_make_demo_fails_when_the_job_fails(needs_handlers: None) -> None:
         timeout=120,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "job Failed — Simulated: out of capacity" in result.stdout
+    assert f"job Failed — {message}" in result.stdout
     assert "[job_failed]" in result.stdout
+    # The summary says what Bedrock said and what to do (the job_failed notification's fix)
+    summary = result.stdout.split("== 5/5  Result", 1)[1]
+    assert f"Bedrock says: {message}" in summary, summary
+    (fix,) = [line.strip() for line in summary.splitlines() if line.strip().startswith("fix:")]
+    assert "4919 > 4096" in fix and "bedrock-tuner validate" in fix, fix
 
 
 @pytest.mark.slow
@@ -127,5 +123,61 @@ def test_local_up_serves_the_stack_until_interrupted(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
-    assert proc.returncode == 0
+    assert proc.returncode == 130  # stopped by Ctrl-C (128 + SIGINT), like any interrupted command
     assert not state_file.exists()  # forgotten when the cloud stops
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float = 90) -> str:
+    """Lines of the child's output up to and including the first that contains ``marker``."""
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if marker in line:
+            return "".join(lines)
+    raise AssertionError(f"{marker!r} never printed:\n{''.join(lines)}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("command", "marker"),
+    [
+        (["local", "up", "--quiet"], "deploying"),
+        (["local", "demo", "--speed", "0.1"], "== 2/5  Deploy template.yaml"),
+        (["local", "demo", "--speed", "0.1"], "== 4/5  The run, live"),
+    ],
+    ids=["up-during-deploy", "demo-during-deploy", "demo-during-the-run"],
+)
+def test_ctrl_c_stops_the_local_cloud_at_once_with_status_130(
+    tmp_path: Path, command: list[str], marker: str
+) -> None:
+    import psutil
+
+    state_file = tmp_path / "local.json"
+    proc = subprocess.Popen(
+        [*CLI, *command],
+        cwd=ROOT,
+        env={**_env(), "BEDROCK_TUNER_LOCAL_STATE": str(state_file)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        before = _read_until(proc, marker)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    out = before + rest
+    assert proc.returncode == 130, out
+    # The deploy (or the run) was abandoned, not finished first
+    assert "Ctrl-C stops" not in out and "demo succeeded" not in out, out
+    assert not state_file.exists()
+    assert not [c for c in children if c.is_running()]  # nothing left behind

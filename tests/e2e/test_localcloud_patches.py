@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import uuid
 import zipfile
@@ -281,7 +282,9 @@ def test_the_function_timeout_is_enforced(
 
 
 def test_failed_async_invokes_are_retried_then_sent_to_on_failure(
-    cloud: LocalCloud, test_function: Callable[..., FunctionSpec]
+    cloud: LocalCloud,
+    test_function: Callable[..., FunctionSpec],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sqs = cloud.client("sqs")
     url = sqs.create_queue(QueueName=f"patch-test-{uuid.uuid4().hex[:8]}")["QueueUrl"]
@@ -293,7 +296,7 @@ def test_failed_async_invokes_are_retried_then_sent_to_on_failure(
         retries=1,
         on_failure=queue_arn,
     )
-    cloud.bridge.async_retry_delay_s = 0.01
+    monkeypatch.setattr(cloud.bridge, "async_retry_waits_s", (0.01,))
     response = cloud.client("lambda").invoke(
         FunctionName=fn.name, InvocationType="Event", Payload=b'{"n": 1}'
     )
@@ -306,6 +309,92 @@ def test_failed_async_invokes_are_retried_then_sent_to_on_failure(
     assert record["requestContext"]["approximateInvokeCount"] == 2
     assert record["requestPayload"] == {"n": 1}
     assert record["responsePayload"]["errorType"] == "RuntimeError"
+
+
+def test_a_duplicate_delivery_is_retried_after_waits_like_lambdas_so_the_first_can_finish(
+    cloud: LocalCloud, test_function: Callable[..., FunctionSpec], tmp_path: Path
+) -> None:
+    # Lambda waits 1 then 2 minutes between the attempts of a failed asynchronous invoke; the
+    # local cloud's clock runs an AWS minute in a second at simulator speed 1 (SlotWaitSeconds
+    # 60 -> 1), so the waits are 1 s and 2 s.
+    cloud.bedrock.set_speed(1.0)
+    sqs = cloud.client("sqs")
+    url = sqs.create_queue(QueueName=f"patch-test-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    # Given a handler that, like Powertools idempotency, refuses an event still in progress
+    fn = test_function(
+        "import pathlib, time\n"
+        f"MARKS = pathlib.Path({str(marks)!r})\n"
+        "def handler(event, context):\n"
+        "    started, done = MARKS / 'started', MARKS / 'done'\n"
+        "    if done.exists():\n"
+        "        return 'already done'\n"
+        "    if started.exists():\n"
+        "        raise RuntimeError('IdempotencyAlreadyInProgressError')\n"
+        "    started.touch()\n"
+        "    time.sleep(2.0)\n"
+        "    done.touch()\n"
+        "    return 'done'\n",
+        timeout=10,
+        on_failure=queue_arn,
+    )
+    # When the same event is delivered twice at once
+    lam = cloud.client("lambda")
+    for _ in range(2):
+        lam.invoke(FunctionName=fn.name, InvocationType="Event", Payload=b'{"id": 1}')
+    assert cloud.bridge.wait_idle(timeout=30)
+    # Then the duplicate's retry finds the first one done: nothing goes to the failure queue
+    runs = cloud.bridge.invocations(fn.logical_id)
+    assert [i.ok for i in runs].count(True) == 2, runs
+    assert not sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages")
+
+
+def test_concurrent_invocations_keep_their_own_powertools_log_keys(
+    cloud: LocalCloud, test_function: Callable[..., FunctionSpec], tmp_path: Path
+) -> None:
+    # Handlers share one process (and the project's one Powertools Logger); on Lambda each has
+    # its own sandbox, so what one invocation appends must not show in another's logs.
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    source = (
+        "import json, pathlib, time\n"
+        "from bedrock_tuner.observability import logger\n"
+        f"FLAGS = pathlib.Path({str(flags)!r})\n"
+        "def wait_for(name):\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while not (FLAGS / name).exists() and time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        "@logger.inject_lambda_context(correlation_id_path='runId')\n"
+        "def handler(event, context):\n"
+        "    wait_for(event['waitFor']) if event.get('waitFor') else None\n"
+        "    (FLAGS / event['runId']).touch()\n"
+        "    wait_for(event['then']) if event.get('then') else None\n"
+        "    keys = logger.get_current_keys()\n"
+        "    return {k: keys.get(k) for k in ('function_name', 'correlation_id')}\n"
+    )
+    first, second = test_function(source), test_function(source)
+    lam = cloud.client("lambda")
+    results: dict[str, Any] = {}
+
+    def call(fn: FunctionSpec, event: dict[str, str]) -> None:
+        response = lam.invoke(FunctionName=fn.name, Payload=json.dumps(event).encode())
+        results[fn.name] = json.loads(response["Payload"].read())
+
+    # The first is inside its handler while the second starts, logs, and ends
+    threads = [
+        threading.Thread(target=call, args=(first, {"runId": "r-first", "then": "r-second"})),
+        threading.Thread(target=call, args=(second, {"runId": "r-second", "waitFor": "r-first"})),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results[first.name] == {"function_name": first.name, "correlation_id": "r-first"}
+    assert results[second.name] == {"function_name": second.name, "correlation_id": "r-second"}
 
 
 # ------------------------------------------------------------------ EventBridge
@@ -409,3 +498,34 @@ def test_functions_disagreeing_on_a_variable_fail_loudly(cloud: LocalCloud, tmp_
         bridge.close()
         for name in names:
             lam.delete_function(FunctionName=name)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params"),
+    [
+        ("bedrock", "list_foundation_models", {}),  # rest-json
+        ("sns", "list_origination_numbers", {}),  # query (XML)
+    ],
+)
+def test_an_operation_moto_lacks_is_a_501_not_implemented_logged_once(
+    cloud: LocalCloud,
+    caplog: pytest.LogCaptureFixture,
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+) -> None:
+    import botocore.exceptions
+
+    caplog.set_level("WARNING")
+    name = "".join(part.title() for part in operation.split("_"))
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        getattr(cloud.client(service), operation)(**params)
+    response = raised.value.response
+    # The SDK sees the service's error shape: code and message, and no retry of a 5xx
+    assert response["Error"]["Code"] == "NotImplemented"
+    assert f"{service} {name} is not implemented" in response["Error"]["Message"]
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert response["ResponseMetadata"]["RetryAttempts"] == 0
+    said = [r.getMessage() for r in caplog.records if name in r.getMessage()]
+    assert len(said) == 1, said
+    assert not [r for r in caplog.records if r.name == "werkzeug"], caplog.text

@@ -6,9 +6,13 @@ The local cloud package is imported inside :func:`run`, so the CLI works without
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -43,6 +47,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=0,
         metavar="N",
         help="port of the local API (HTTP front of ApiFunction; default: a free one)",
+    )
+
+    sub.add_parser(
+        "env",
+        help="print the running local cloud's settings as shell exports: "
+        'eval "$(bedrock-tuner local env)"',
+        description=(
+            "Print `export` lines for the local cloud started by `bedrock-tuner local up`: "
+            "AWS_ENDPOINT_URL, fake credentials and the region (for the AWS CLI and boto3), "
+            "and BT_BUCKET, BT_STATE_MACHINE, BT_APPROVAL_FUNCTION, BT_API_URL."
+        ),
     )
 
     demo = sub.add_parser("demo", help="the make-demo flow: deploy, upload, follow one run live")
@@ -97,23 +112,54 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.local_command == "demo":
-        from bedrock_tuner.localcloud.demo import DemoOptions, run_demo
+@contextmanager
+def _interruptible() -> Iterator[list[int]]:
+    """Ctrl-C (SIGINT) and SIGTERM raise :class:`KeyboardInterrupt` in the main thread wherever
+    it is — in the middle of the deploy too — so ``with LocalCloud()`` stops everything on the
+    way out. SIGINT is set explicitly: a shell that starts the command in the background may
+    have set it to ignored. Yields the signals received."""
+    received: list[int] = []
 
-        return run_demo(
-            DemoOptions(
-                pipeline=args.pipeline,
-                spec=args.spec,
-                dataset=args.dataset,
-                template=args.template,
-                fail_job=args.fail_job,
-                speed=args.speed,
-                timeout_s=args.timeout,
-                approve_as=None if args.no_approve else "demo",
-            )
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    with _interruptible() as received:
+        try:
+            if args.local_command == "demo":
+                return _demo(args)
+            if args.local_command == "env":
+                return _print_env(args)
+            return _up(args)
+        except KeyboardInterrupt:
+            print("interrupted: the local cloud is stopped", file=sys.stderr)
+            return 128 + (received[0] if received else signal.SIGINT)  # 130 for Ctrl-C
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bedrock_tuner.localcloud.demo import DemoOptions, run_demo
+
+    return run_demo(
+        DemoOptions(
+            pipeline=args.pipeline,
+            spec=args.spec,
+            dataset=args.dataset,
+            template=args.template,
+            fail_job=args.fail_job,
+            speed=args.speed,
+            timeout_s=args.timeout,
+            approve_as=None if args.no_approve else "demo",
         )
-    return _up(args)
+    )
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -124,69 +170,147 @@ def _up(args: argparse.Namespace) -> int:
     from bedrock_tuner.localcloud.server import LocalCloud
 
     handler_log = Path(tempfile.gettempdir()) / "bedrock-tuner-local" / "handlers.log"
-    stopping = False
+    out = sys.stdout
+    state_file: Path | None = None
+    try:
+        with LocalCloud(port=args.port, handler_log=handler_log) as cloud:
+            out.write(
+                f"bedrock-tuner local cloud: moto on {cloud.endpoint}; deploying "
+                f"{args.template or 'template.yaml'} … (Ctrl-C aborts)\n"
+            )
+            out.flush()
+            stack = cloud.deploy(
+                args.template, parameters={"ReconcileSchedule": args.reconcile_every}
+            )
+            cloud.start_schedules()
+            api_url = cloud.start_api(port=args.api_port)
+            state_file = write_local_state(api_url, cloud.region)
+            values = {
+                "AWS_ENDPOINT_URL": cloud.endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",  # moto's fake credentials
+                "AWS_DEFAULT_REGION": cloud.region,
+                "BT_BUCKET": stack.physical_id("DataBucket"),
+                "BT_STATE_MACHINE": stack.outputs.get("StateMachineArn", ""),
+                "BT_APPROVAL_FUNCTION": stack.outputs.get("HandleApprovalFunctionName", ""),
+                "BT_API_URL": api_url,
+            }
+            _env_file(state_file).write_text(json.dumps(values, indent=2) + "\n")
+            out.write(
+                banner(
+                    values,
+                    stack_name=stack.stack_name,
+                    resources=len(stack.resources),
+                    state_table=stack.physical_id("StateTable"),
+                    topic=stack.outputs.get("NotificationTopicArn", ""),
+                    handler_log=handler_log,
+                    state_file=state_file,
+                )
+            )
+            out.flush()
+            timeline = Timeline(cloud, out, time.time(), prefix_runs=True)
+            try:
+                while True:
+                    if not args.quiet:
+                        timeline.poll()
+                    time.sleep(0.25)
+            except KeyboardInterrupt:
+                out.write("\nstopping the local cloud (everything in it is gone)\n")
+                out.flush()
+                raise
+    finally:
+        if state_file is not None:
+            _env_file(state_file).unlink(missing_ok=True)
+            clear_local_state(path=state_file)
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
 
-    # Ctrl-C and kill both end the loop below, which stops the cloud cleanly (SIGINT is
-    # handled explicitly: a shell that backgrounds the command may have set it to ignored).
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    with LocalCloud(port=args.port, handler_log=handler_log) as cloud:
-        stack = cloud.deploy(args.template, parameters={"ReconcileSchedule": args.reconcile_every})
-        cloud.start_schedules()
-        api_url = cloud.start_api(port=args.api_port)
-        state_file = write_local_state(api_url, cloud.region)
-        out = sys.stdout
-        bucket = stack.physical_id("DataBucket")
-        sm = stack.outputs.get("StateMachineArn", "")
-        approve = stack.outputs.get("HandleApprovalFunctionName", "")
-        out.write(
-            f"""bedrock-tuner local cloud: template.yaml deployed as stack {stack.stack_name!r} ({len(stack.resources)} resources)
+def _env_file(state_file: Path) -> Path:
+    """Where ``local up`` keeps what ``local env`` prints (next to the API URL's state file)."""
+    return state_file.with_name(state_file.stem + "-env.json")
 
-  endpoint       {cloud.endpoint}   (moto; Step Functions execution on)
+
+def _print_env(args: argparse.Namespace) -> int:
+    """``local env``: the running local cloud's settings as shell ``export`` lines."""
+    from bedrock_tuner.client.stack import local_state_path
+
+    path = _env_file(local_state_path())
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise UsageError(
+            f"no local cloud is running (nothing in {path})",
+            fix="start one with `bedrock-tuner local up` in another terminal, then run this again",
+        ) from None
+    for key, value in values.items():
+        print(f"export {key}={shlex.quote(str(value))}")
+    return 0
+
+
+def banner(
+    values: dict[str, str],
+    *,
+    stack_name: str,
+    resources: int,
+    state_table: str,
+    topic: str,
+    handler_log: Path,
+    state_file: Path,
+) -> str:
+    """What ``local up`` prints once deployed. Every command in it runs as printed from the
+    checkout (bash or zsh; AWS CLI v1 or v2) — tests/e2e/test_local_up_commands.py runs them."""
+    endpoint, region = values["AWS_ENDPOINT_URL"], values["AWS_DEFAULT_REGION"]
+    bucket, sm, api = values["BT_BUCKET"], values["BT_STATE_MACHINE"], values["BT_API_URL"]
+    approve = values["BT_APPROVAL_FUNCTION"]
+    first_run = (
+        "python3 -c 'import json,sys; runs = json.load(sys.stdin) or "
+        'sys.exit("no run is waiting for approval"); print(runs[0]["runId"])\''
+    )
+    spec_body = (
+        "python3 -c 'import json,sys; print(json.dumps({\"spec\": open(sys.argv[1]).read()}))' "
+        "examples/pipelines/support-bot.yaml"
+    )
+    return f"""bedrock-tuner local cloud: template.yaml deployed as stack {stack_name!r} ({resources} resources)
+
+  endpoint       {endpoint}   (moto; Step Functions execution on)
   bucket         {bucket}
   state machine  {sm}
-  state table    {stack.physical_id("StateTable")}
-  topic          {stack.outputs.get("NotificationTopicArn", "")}
+  state table    {state_table}
+  topic          {topic}
   handler logs   {handler_log}
-  API            {api_url}   (API Gateway proxy events -> ApiFunction; caller arn:aws:iam::123456789012:user/local)
-  Swagger UI     {api_url}/docs   (OpenAPI: {api_url}/openapi.json; URL saved in {state_file})
+  API            {api}   (API Gateway proxy events -> ApiFunction; caller arn:aws:iam::123456789012:user/local)
+  Swagger UI     {api}/docs   (OpenAPI: {api}/openapi.json; URL saved in {state_file})
 
-Use it from another terminal with the AWS CLI:
+Use it from another terminal, in this checkout (bash or zsh), with the AWS CLI (v1 or v2):
 
-  export AWS_ENDPOINT_URL={cloud.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={cloud.region}
+  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={region}
   aws s3 cp examples/pipelines/support-bot.yaml s3://{bucket}/pipelines/support-bot.yaml
   aws s3 cp examples/datasets/support-chat.nova.jsonl s3://{bucket}/datasets/support-bot/train.jsonl
   aws stepfunctions list-executions --state-machine-arn {sm}
   aws bedrock list-model-customization-jobs
-  aws lambda invoke --function-name {approve} --payload '{{"runId": "<run id>", "decision": "approve", "by": "me"}}' --cli-binary-format raw-in-base64-out /dev/stdout
+
+or export them, with BT_BUCKET, BT_STATE_MACHINE, BT_APPROVAL_FUNCTION and BT_API_URL, by:
+
+  eval "$(bedrock-tuner local env)"
+
+approve the oldest run that waits for approval (`bedrock-tuner approvals approve RUN_ID --reason R --local` does the same):
+
+  RUN_ID=$(curl -s {api}/approvals | {first_run})
+  printf '{{"runId": "%s", "decision": "approve", "by": "me"}}' "$RUN_ID" > /tmp/approve.json
+  aws lambda invoke --function-name {approve} --payload fileb:///tmp/approve.json /dev/stdout
 
 or boto3:
 
   import boto3
-  s3 = boto3.client("s3", endpoint_url="{cloud.endpoint}", region_name="{cloud.region}",
+  s3 = boto3.client("s3", endpoint_url="{endpoint}", region_name="{region}",
                     aws_access_key_id="testing", aws_secret_access_key="testing")
   s3.upload_file("examples/datasets/support-chat.nova.jsonl", "{bucket}", "datasets/support-bot/train.jsonl")
 
 or the API (no signing locally; `bedrock-tuner ... --local` finds it):
 
-  curl {api_url}/catalog
-  curl -X PUT {api_url}/pipelines/support-bot -H 'Content-Type: application/json' \\
-       -d "$(python3 -c 'import json,sys; print(json.dumps({{"spec": open(sys.argv[1]).read()}}))' examples/pipelines/support-bot.yaml)"
-  curl '{api_url}/runs?pipeline=support-bot'
+  curl {api}/catalog
+  curl -X PUT {api}/pipelines/support-bot -H 'Content-Type: application/json' \\
+       -d "$({spec_body})"
+  curl '{api}/runs?pipeline=support-bot'
 
 Runs, Bedrock sub-stages and notifications are printed below as they happen. Ctrl-C stops.
 """
-        )
-        out.flush()
-        timeline = Timeline(cloud, out, time.time(), prefix_runs=True)
-        while not stopping:
-            if not args.quiet:
-                timeline.poll()
-            time.sleep(0.25)
-        out.write("\nstopping the local cloud (everything in it is gone)\n")
-        clear_local_state(path=state_file)
-    return 0

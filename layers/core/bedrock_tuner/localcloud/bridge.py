@@ -14,7 +14,11 @@ Semantics kept from Lambda:
   killed and finishes in the background);
 * asynchronous invokes (EventBridge targets, SNS, ``InvocationType=Event``) run on a daemon
   thread, are retried ``MaximumRetryAttempts`` times (default 2, as AWS) and then go to the
-  function's ``OnFailure`` destination queue, with Lambda's destination record.
+  function's ``OnFailure`` destination queue, with Lambda's destination record. Lambda waits
+  1 minute before the second attempt and 2 more before the third; the local clock runs an AWS
+  minute in :data:`LOCAL_SECONDS_PER_AWS_MINUTE` seconds at simulator speed 1, so a duplicate
+  delivery that meets the first still in progress (Powertools idempotency) is retried after
+  the first has finished, as on AWS.
 
 Environment: ``os.environ`` is one per process, so the bridge sets the union of every
 function's variables (read back from the deployed function configuration) and refuses two
@@ -23,6 +27,10 @@ which only one function sets and mean the same everywhere.
 
 With ``handler_log`` set, whatever a handler writes to stdout/stderr (Powertools logs, EMF
 metrics, prints) goes to that file instead of the terminal.
+
+Powertools: the handlers share one ``Logger`` (one per sandbox on Lambda). Its formatter's keys
+(function name, request id, correlation id, appended keys) are kept per invocation here
+(:class:`_PerInvocationKeys`), so concurrent invocations do not log each other's keys.
 """
 
 from __future__ import annotations
@@ -53,8 +61,75 @@ LOG = logging.getLogger("bedrock_tuner.localcloud")
 # Set by one function only, identical in meaning wherever set: made process-wide too.
 FUNCTION_SPECIFIC = frozenset({"BT_STATE_MACHINE_ARN", "BT_SLACK_SECRET_ARN"})
 DEFAULT_ASYNC_RETRIES = 2  # Lambda's default for asynchronous invokes
+# Lambda's waits before the 2nd and 3rd attempt of a failed asynchronous invoke, in AWS minutes
+# (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html, read
+# 2026-12-07): one minute, then two.
+AWS_ASYNC_RETRY_WAITS_MIN = (1.0, 2.0)
+# The local cloud's clock: an AWS minute lasts a second (the deploy's SlotWaitSeconds 60 -> 1),
+# times the simulator's speed.
+LOCAL_SECONDS_PER_AWS_MINUTE = 1.0
 
 Handler = Callable[[Any, Any], Any]
+
+_INVOCATION = threading.local()  # .active: this thread runs one handler invocation
+
+
+class _PerInvocationKeys:
+    """``LambdaPowertoolsFormatter.log_format`` (the keys every log line carries), one copy per
+    handler invocation: in a thread running a handler, reads and writes go to that thread's
+    copy (first made from the formatter's keys outside any invocation); elsewhere they are the
+    plain attribute. Installed on the class once (:func:`_keep_powertools_keys_per_invocation`).
+    """
+
+    _STORE = "_bt_shared_log_format"
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _mine(self) -> dict[int, dict[str, Any]]:
+        mine: dict[int, dict[str, Any]] | None = getattr(self._local, "keys", None)
+        if mine is None:
+            mine = self._local.keys = {}
+        return mine
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        shared: dict[str, Any] = obj.__dict__.get(self._STORE, {})
+        if not getattr(_INVOCATION, "active", False):
+            return shared
+        mine = self._mine()
+        if id(obj) not in mine:
+            mine[id(obj)] = dict(shared)
+        return mine[id(obj)]
+
+    def __set__(self, obj: Any, value: dict[str, Any]) -> None:
+        if not getattr(_INVOCATION, "active", False) or self._STORE not in obj.__dict__:
+            obj.__dict__[self._STORE] = value  # outside a handler, or the formatter's creation
+        if getattr(_INVOCATION, "active", False):
+            self._mine()[id(obj)] = value
+
+
+def _keep_powertools_keys_per_invocation() -> None:
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    if not isinstance(LambdaPowertoolsFormatter.__dict__.get("log_format"), _PerInvocationKeys):
+        for formatter in _existing_formatters():
+            formatter.__dict__[_PerInvocationKeys._STORE] = formatter.__dict__.pop("log_format")
+        LambdaPowertoolsFormatter.log_format = _PerInvocationKeys()  # type: ignore[assignment]
+
+
+def _existing_formatters() -> list[Any]:
+    """Powertools formatters made before the patch (a Logger created at import)."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    found = []
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(logger, "handlers", []):
+            formatter = handler.formatter
+            if isinstance(formatter, LambdaPowertoolsFormatter) and "log_format" in vars(formatter):
+                found.append(formatter)
+    return found
 
 
 @dataclass
@@ -151,9 +226,17 @@ class _HandlerOutput(io.TextIOBase):
 class LambdaBridge:
     """Runs registered handlers for moto (see :mod:`.patches`, which calls it)."""
 
-    def __init__(self, region: str, *, handler_log: Path | None = None) -> None:
+    def __init__(
+        self,
+        region: str,
+        *,
+        handler_log: Path | None = None,
+        speed: Callable[[], float] = lambda: 1.0,
+    ) -> None:
+        _keep_powertools_keys_per_invocation()
         self.region = region
-        self.async_retry_delay_s = 0.2
+        self._speed = speed  # the simulator's speed factor, read at each retry
+        self.async_retry_waits_s: tuple[float, ...] | None = None  # fixed waits (tests)
         self._specs: dict[str, FunctionSpec] = {}
         self._by_logical: dict[str, FunctionSpec] = {}
         self._handlers: dict[str, Handler] = {}
@@ -314,12 +397,20 @@ class LambdaBridge:
                 if error is None or self._closed:
                     return
                 if attempt < attempts:
-                    time.sleep(self.async_retry_delay_s * attempt)
+                    time.sleep(self.async_retry_wait_s(attempt))
             if spec.on_failure_arn:
                 self._send_on_failure(spec, event, payload, attempts)
         finally:
             with self._lock:
                 self._threads.discard(threading.current_thread())
+
+    def async_retry_wait_s(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt ``attempt`` (1-based) of an async invoke."""
+        waits = self.async_retry_waits_s or tuple(
+            minutes * LOCAL_SECONDS_PER_AWS_MINUTE * self._speed()
+            for minutes in AWS_ASYNC_RETRY_WAITS_MIN
+        )
+        return max(0.0, waits[min(attempt, len(waits)) - 1])
 
     def _send_on_failure(
         self, spec: FunctionSpec, event: Any, payload: bytes, attempts: int
@@ -373,6 +464,7 @@ class LambdaBridge:
 
         def target() -> None:
             self._marker.in_handler = True
+            _INVOCATION.active = True
             try:
                 handler = self._handler(spec)
                 box["result"] = handler(event, context)

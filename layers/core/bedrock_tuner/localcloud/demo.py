@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bedrock_tuner.api.timeline import HistoryReader, short_cause
+
 if TYPE_CHECKING:
     from bedrock_tuner.localcloud.bedrock_sim import SimJob
     from bedrock_tuner.localcloud.server import LocalCloud
@@ -31,6 +33,7 @@ DEFAULT_PIPELINE = "support-bot"
 DEFAULT_DATASET = "examples/datasets/support-chat.nova.jsonl"
 TERMINAL_EXECUTION = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 _QUIET_STATE_TYPES = ("Choice", "Pass", "Succeed", "Fail")
+_EXECUTION_END = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 
 
 @dataclass
@@ -74,6 +77,66 @@ class _Line:
     text: str = field(compare=False)
 
 
+class HistoryLines:
+    """The live view's lines for one execution, from its history events (fed whole or page by
+    page; events already seen are skipped by id).
+
+    What each state came to is :class:`~bedrock_tuner.api.timeline.HistoryReader`'s verdict,
+    the same as the API's run timeline: ``✓`` only when the state's last task attempt
+    succeeded; a state left through a ``Catch`` (approval rejected, no free job slot) is ``✗``
+    with its error.
+    """
+
+    def __init__(self, name: str, stream: TextIO, *, prefix_runs: bool = False) -> None:
+        self.name = name
+        self.style = _Style(stream)
+        self.prefix_runs = prefix_runs
+        self.reader = HistoryReader()
+        self.status: str | None = None  # the execution's, once it ended
+        self._seen = 0
+
+    def lines(self, events: list[dict[str, Any]]) -> list[_Line]:
+        s = self.style
+        tag = f"{s.dim(self.name)} " if self.prefix_runs else ""
+        lines: list[_Line] = []
+        for event in events:
+            if event["id"] <= self._seen:
+                continue
+            self._seen = event["id"]
+            at = _ts(event["timestamp"])
+            etype: str = event["type"]
+            visit = self.reader.feed(event)
+            if etype == "ExecutionStarted":
+                lines.append(_Line(at, f"{tag}{s.bold('▶')} execution {self.name} started"))
+            elif visit is not None and etype.endswith("StateEntered"):
+                mark = "·" if visit.kind in _QUIET_STATE_TYPES else "→"
+                lines.append(_Line(at, f"{tag}  {mark} {visit.name}"))
+            elif visit is not None and etype.endswith("StateExited"):
+                if visit.kind in _QUIET_STATE_TYPES:
+                    continue
+                took = at - _ts(visit.entered_at if visit.entered_at is not None else at)
+                timing = s.dim(f"({took:.2f}s)")
+                if visit.status == "failed":
+                    text = f"{s.red('✗')} {visit.name} {timing} {s.red(visit.error or 'failed')}"
+                else:
+                    text = f"{s.green('✓')} {visit.name} {timing}"
+                lines.append(_Line(at, f"{tag}  {text}"))
+            elif visit is not None and etype.endswith(("Failed", "TimedOut", "Aborted")):
+                lines.append(_Line(at, f"{tag}    {s.red('✗')} {_short_cause(visit.failure)}"))
+            elif visit is not None and visit.retrying and etype.endswith("Scheduled"):
+                lines.append(_Line(at, f"{tag}    {s.dim('retrying')}"))
+            elif etype == "TaskSubmitted":
+                lines.append(_Line(at, f"{tag}    {s.dim('waiting for a callback (task token)')}"))
+            elif etype in _EXECUTION_END:
+                status = etype.removeprefix("Execution").upper().replace("TIMEDOUT", "TIMED_OUT")
+                details = event.get("executionFailedEventDetails") or {}
+                paint = s.green if status == "SUCCEEDED" else s.red
+                why = f" ({details.get('error')})" if details.get("error") else ""
+                lines.append(_Line(at, f"{tag}{s.bold('■')} execution {paint(status)}{why}"))
+                self.status = status
+        return lines
+
+
 class Timeline:
     """Follows the stack's executions, the Bedrock simulator and event-driven functions, and
     prints one line per step with the time since ``t0``."""
@@ -90,9 +153,7 @@ class Timeline:
             "CustomizationStateMachine"
         )
         self.executions: dict[str, dict[str, Any]] = {}  # arn → last describe
-        self._seen_events: dict[str, int] = {}
-        self._entered: dict[tuple[str, str], float] = {}
-        self._state_types: dict[str, str] = {}
+        self._printers: dict[str, HistoryLines] = {}
         self._sim_lines: queue.SimpleQueue[_Line] = queue.SimpleQueue()
         self._invocations_seen = 0
         self._notifications_seen = 0
@@ -132,7 +193,6 @@ class Timeline:
         return lines
 
     def _history_lines(self, arn: str, name: str) -> list[_Line]:
-        s = self.style
         sfn = self.cloud.client("stepfunctions")
         events: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
@@ -142,56 +202,14 @@ class Timeline:
             if not page.get("nextToken"):
                 break
             kwargs["nextToken"] = page["nextToken"]
-        seen = self._seen_events.get(arn, 0)
-        tag = f"{s.dim(name)} " if self.prefix_runs else ""
-        lines: list[_Line] = []
-        for event in events:
-            if event["id"] <= seen:
-                continue
-            seen = event["id"]
-            at = event["timestamp"].timestamp()
-            etype: str = event["type"]
-            if etype == "ExecutionStarted":
-                lines.append(_Line(at, f"{tag}{s.bold('▶')} execution {name} started"))
-            elif etype.endswith("StateEntered"):
-                state = event["stateEnteredEventDetails"]["name"]
-                kind = etype.removesuffix("StateEntered")
-                self._state_types[state] = kind
-                self._entered[(arn, state)] = at
-                if kind in _QUIET_STATE_TYPES:
-                    lines.append(_Line(at, f"{tag}  · {state}"))
-                else:
-                    lines.append(_Line(at, f"{tag}  → {state}"))
-            elif etype.endswith("StateExited"):
-                state = event["stateExitedEventDetails"]["name"]
-                if self._state_types.get(state) in _QUIET_STATE_TYPES:
-                    continue
-                took = at - self._entered.get((arn, state), at)
-                lines.append(_Line(at, f"{tag}  {s.green('✓')} {state} {s.dim(f'({took:.2f}s)')}"))
-            elif etype in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut"):
-                details: dict[str, Any] = next(
-                    (v for k, v in event.items() if k.endswith("EventDetails")), {}
-                )
-                error = details.get("error", etype)
-                cause = _short_cause(details.get("cause"))
-                lines.append(
-                    _Line(at, f"{tag}  {s.red('✗')} {error}{': ' + cause if cause else ''}")
-                )
-            elif etype == "TaskSubmitted":
-                lines.append(_Line(at, f"{tag}    {s.dim('waiting for a callback (task token)')}"))
-            elif etype in (
-                "ExecutionSucceeded",
-                "ExecutionFailed",
-                "ExecutionTimedOut",
-                "ExecutionAborted",
-            ):
-                status = etype.removeprefix("Execution").upper().replace("TIMEDOUT", "TIMED_OUT")
-                details = event.get("executionFailedEventDetails") or {}
-                paint = s.green if status == "SUCCEEDED" else s.red
-                why = f" ({details.get('error')})" if details.get("error") else ""
-                lines.append(_Line(at, f"{tag}{s.bold('■')} execution {paint(status)}{why}"))
-                self.executions[arn]["status"] = status
-        self._seen_events[arn] = seen
+        printer = self._printers.get(arn)
+        if printer is None:
+            printer = self._printers[arn] = HistoryLines(
+                name, self.out, prefix_runs=self.prefix_runs
+            )
+        lines = printer.lines(events)
+        if printer.status is not None:
+            self.executions[arn]["status"] = printer.status
         return lines
 
     def _invocation_lines(self) -> list[_Line]:
@@ -251,17 +269,14 @@ def _epoch(iso: str) -> float:
 
 
 def _short_cause(cause: Any, limit: int = 140) -> str:
-    if not cause:
-        return ""
-    text = str(cause)
-    try:
-        doc = json.loads(text)
-        if isinstance(doc, dict) and "errorMessage" in doc:
-            text = str(doc["errorMessage"])
-    except ValueError:
-        pass
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return short_cause(cause, limit)
+
+
+def _ts(value: Any) -> float:
+    """A history timestamp (datetime from boto3, or ISO text) as epoch seconds."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return _epoch(str(value))
 
 
 def _latest_version(cloud: LocalCloud, family: str) -> dict[str, Any] | None:
@@ -402,6 +417,10 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
                 out.write(
                     f"               {desc['error']}: {_short_cause(desc.get('cause'), 200)}\n"
                 )
+            if desc["status"] != "SUCCEEDED":
+                run_id = str(desc.get("name") or arn.rsplit(":", 1)[-1]).rsplit("-", 1)[-1]
+                for line in _failure_summary(cloud, run_id):
+                    out.write(f"               {line}\n")
         spec = yaml.safe_load(spec_text) or {}
         family = spec.get("model_family") or options.pipeline
         version = _latest_version(cloud, family)
@@ -464,6 +483,37 @@ def _approve_waiting_runs(
             timeline.note(
                 f"  ✗ approval failed: {_short_cause(response['Payload'].read().decode())}"
             )
+
+
+def _failure_summary(cloud: LocalCloud, run_id: str) -> list[str]:
+    """Why a run failed and what to do: Bedrock's failure message and the fix the run's
+    failure notification gives (the job's own message when no notification was sent)."""
+    said: str | None = None
+    fix: str | None = None
+    for note in cloud.notifications.all():
+        body = note.body
+        if not isinstance(body, dict) or body.get("run_id") != run_id:
+            continue
+        if body.get("severity") not in ("error", "warning") or note.kind == "approval_needed":
+            continue
+        details = body.get("details") or {}
+        said = details.get("failureMessage") or said
+        fix = details.get("hint") or _what_to_do(str(body.get("text") or "")) or fix
+    if said is None:
+        failed = [j for j in cloud.bedrock.jobs() if j.job_name.endswith(run_id)]
+        said = next((j.failure_message for j in failed if j.failure_message), None)
+    lines = [f"Bedrock says: {said}"] if said else []
+    if fix:
+        lines.append(f"fix: {fix}")
+    return lines
+
+
+def _what_to_do(text: str) -> str | None:
+    """The "What to do: …" sentence of a notification's text."""
+    for line in text.splitlines():
+        if line.startswith("What to do:"):
+            return line.removeprefix("What to do:").strip().rstrip(".")
+    return None
 
 
 def _upload_failed(cloud: LocalCloud) -> bool:

@@ -25,6 +25,7 @@ Two kinds:
 | 9 | ``bedrock/models.py`` · ``BedrockBackend.{create,get,list,stop}_model_customization_job``; ``bedrock/responses.py`` · ``BedrockResponse.{create,get,update}_custom_model_deployment`` (added) | jobs are static (always InProgress, no sub-stages, no outputs, no events); identifiers that are ARNs arrive URL-encoded and are not found; custom model deployments are not implemented |
 | 10 | ``stepfunctions/models.py`` · ``StateMachine.create_from_cloudformation_json`` | CloudFormation always creates state machines in the static backend, invisible once execution is on; ``LoggingConfiguration``, ``TracingConfiguration`` and ``StateMachineType`` are dropped |
 | 11 | ``s3/notifications.py`` · ``_send_event_bridge_message`` | S3 → EventBridge events say ``eTag`` (AWS: ``etag``), ``version-id: "null"`` on unversioned buckets, ``reason: ObjectCreated`` (AWS: ``PutObject``…), carry one constant id and a unix ``time``, go to every bus (AWS: the default bus), and every PutObject also sends "Object Tags Added" |
+| 12 | ``core/responses.py`` · ``BaseResponse.call_action`` | an operation moto does not implement raises ``NotImplementedError``: werkzeug prints a full traceback and answers HTTP 500, which clients retry (the AWS CLI five times: five tracebacks). In a local cloud it is answered ``501 NotImplemented`` in the service's protocol, and logged as one line |
 
 The ``moto.stepfunctions.parser`` logger is raised to CRITICAL (the interpreter logs a huge
 state repr at ERROR for every Fail/Catch) and ``werkzeug`` to WARNING (one line per request).
@@ -829,6 +830,70 @@ def _patch_s3_eventbridge_event() -> None:
     notifications._send_event_bridge_message = send_event_bridge_message
 
 
+# --------------------------------------------------------------------------------------------
+# 12. moto/core/responses.py · BaseResponse.call_action()
+#    An operation moto does not implement raises NotImplementedError out of the WSGI app:
+#    werkzeug logs "Error on request" with a full traceback and answers 500, and clients retry
+#    a 500 (the AWS CLI v1 five times). While a local cloud runs, the caller gets the error in
+#    its service's protocol, code NotImplemented, HTTP 501 (not retried), and the terminal one
+#    line naming the operation.
+# --------------------------------------------------------------------------------------------
+def _patch_not_implemented() -> None:
+    import moto
+    from moto.core.responses import BaseResponse
+
+    original = BaseResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        try:
+            return original(self)
+        except NotImplementedError as exc:
+            if HOOKS.lambda_runner is None:  # stock moto outside a local cloud
+                raise
+            detail = str(exc)
+            service = str(getattr(self, "boto3_service_name", None) or self.service_name)
+            try:
+                operation = str(self._get_action()) or "?"
+            except Exception:  # noqa: BLE001 - only for the message
+                operation = "?"
+            message = (
+                f"{service} {operation} is not implemented by the local cloud "
+                f"(moto {moto.__version__})"
+            )
+            if detail and "action has not been implemented" not in detail:
+                message += f": {detail}"
+            LOG.warning("local cloud: %s; the caller got 501 NotImplemented", message)
+            headers, body = not_implemented_response(service, message)
+            return 501, {**headers, "status": 501}, body
+
+    BaseResponse.call_action = call_action  # type: ignore[method-assign]
+
+
+def not_implemented_response(service: str, message: str) -> tuple[dict[str, str], str]:
+    """A ``NotImplemented`` error as ``service``'s protocol writes errors, so SDKs report its
+    code and message (botocore reads ``__type`` / ``x-amzn-ErrorType`` for JSON protocols,
+    ``Error/Code`` for XML ones)."""
+    from xml.sax.saxutils import escape
+
+    import botocore.session
+
+    try:
+        protocol = botocore.session.get_session().get_service_model(service).protocol
+    except Exception:  # noqa: BLE001 - a name botocore does not know
+        protocol = ""
+    if protocol in ("json", "rest-json"):
+        body = json.dumps({"__type": "NotImplemented", "message": message})
+        return {"Content-Type": "application/json", "x-amzn-ErrorType": "NotImplemented"}, body
+    if protocol in ("query", "ec2"):
+        error = f"<Code>NotImplemented</Code><Message>{escape(message)}</Message>"
+        body = f"<ErrorResponse><Error><Type>Sender</Type>{error}</Error></ErrorResponse>"
+        return {"Content-Type": "text/xml"}, body
+    if protocol == "rest-xml":
+        body = f"<Error><Code>NotImplemented</Code><Message>{escape(message)}</Message></Error>"
+        return {"Content-Type": "application/xml"}, body
+    return {"Content-Type": "text/plain"}, message
+
+
 _PATCHES: list[tuple[str, Callable[[], None]]] = [
     ("lambda-invoke", _patch_lambda_invoke),
     ("events-targets", _patch_events_targets),
@@ -841,4 +906,5 @@ _PATCHES: list[tuple[str, Callable[[], None]]] = [
     ("bedrock-simulator", _patch_bedrock),
     ("sfn-cloudformation-backend", _patch_state_machine_cfn),
     ("s3-eventbridge-event", _patch_s3_eventbridge_event),
+    ("not-implemented-501", _patch_not_implemented),
 ]

@@ -166,8 +166,11 @@ class LocalCloud:
         # Step Functions runs the ASL only with this switch (read on every request; it must be
         # on before state machines are created: each mode has its own store).
         self._moto_api("config", {"stepfunctions": {"execute_state_machine": True}})
-        self._bridge = LambdaBridge(self.region, handler_log=self._handler_log)
         self._bedrock = BedrockSimulator(self._clients, timing=self._timing)
+        bedrock = self._bedrock
+        self._bridge = LambdaBridge(
+            self.region, handler_log=self._handler_log, speed=lambda: bedrock.timing.speed
+        )
         patches.HOOKS.lambda_runner = self._bridge
         patches.HOOKS.bedrock = self._bedrock
         patches.HOOKS.deliveries.clear()
