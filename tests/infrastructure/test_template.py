@@ -44,6 +44,9 @@ UNSCOPABLE_ACTIONS = frozenset(
         "ec2:DescribeDhcpOptions",
         "ec2:DescribeSubnets",
         "ec2:DescribeSecurityGroups",
+        # List actions have no resource type in the Service Authorization Reference: the
+        # reconciler lists jobs in progress to stop those of ended runs (I2).
+        "bedrock:ListModelCustomizationJobs",
     }
 )
 # AWS managed policies a role may carry (SAM attaches both: logs to the function's own log

@@ -30,6 +30,7 @@ MODELS: list[tuple[str, type[BaseModel]]] = [
     ("sns_", SnsEvent),
     ("sfn_validate_dataset", ExecutionState),
     ("sfn_start_customization_job", ExecutionState),
+    ("sfn_stop_customization_job", ExecutionState),
     ("sfn_register_model_version", ExecutionState),
     ("sfn_request_approval", ApprovalRequest),
     ("sfn_track_job", TrackJobRequest),

@@ -22,6 +22,7 @@ def test_every_documented_function_has_a_handler() -> None:
                 "request_approval",
                 "handle_approval",
                 "start_customization_job",
+                "stop_customization_job",
                 "track_job",
                 "on_job_state_change",
                 "reconcile_jobs",

@@ -50,6 +50,7 @@ FAST_PARAMETERS: dict[str, str] = {
     "ApprovalTimeoutSeconds": "300",
     "JobTimeoutSeconds": "600",
     "JobHeartbeatSeconds": "300",
+    "SlotWaitAlertSeconds": "60",
 }
 
 _ENV_KEYS = (

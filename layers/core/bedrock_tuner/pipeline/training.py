@@ -216,12 +216,17 @@ def job_result_for(job: JobRecord) -> JobResult:
 
 
 def _resume(job: JobRecord, deps: Deps) -> bool:
-    """Resume the waiting task of a terminal job; ``False`` when there is none (yet)."""
+    """Resume the waiting task of a terminal job; ``False`` when there is none (yet).
+
+    A task that is gone (the execution ended) leaves the job in the ended index: the
+    reconciler then records the outcome on the run and tells people about a trained model
+    nobody registered (:func:`bedrock_tuner.pipeline.reconcile.settle_job_outcome`).
+    """
     if not job.task_token:
         return False
     delivered = deps.sfn.send_task_success(job.task_token, job_result_for(job).wire())
-    deps.store.mark_resumed(job.job_arn, at=deps.now(), delivered=delivered)
     if delivered:
+        deps.store.mark_resumed(job.job_arn, at=deps.now(), delivered=True)
         count("JobResumed")
     return delivered
 

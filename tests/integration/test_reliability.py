@@ -1,0 +1,260 @@
+"""Issue 8's faults, one at a time, through the handlers under moto (docs/reliability.md).
+
+Each test rebuilds one reported scenario (D1, D2, D4, D9 …) and asserts the invariant it broke.
+The same scenarios run on the local cloud with the real workflow in tests/faults/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bedrock_tuner.errors import RunStoppedError, ThrottlingError
+from bedrock_tuner.pipeline.deps import default_deps
+from bedrock_tuner.pipeline.runs import RunStatus, Step
+from events import load_event
+from integration.conftest import TABLE, Cloud, TaskCalls, invoke
+from integration.helpers import bedrock_event, start_run, started_job, tracked, validated
+
+
+def reconcile() -> dict[str, Any]:
+    return dict(invoke("reconcile_jobs", load_event("schedule_reconcile")))
+
+
+def run_item(cloud: Cloud, run_id: str) -> dict[str, Any]:
+    item = cloud.item(f"RUN#{run_id}", "RUN")
+    assert item is not None
+    return item
+
+
+def job_item(cloud: Cloud, job_arn: str) -> dict[str, Any]:
+    item = cloud.item(f"JOB#{job_arn}", "JOB")
+    assert item is not None
+    return item
+
+
+def hold_slot(cloud: Cloud, holder: str) -> None:
+    cloud.dynamodb.update_item(
+        TableName=TABLE,
+        Key={"PK": {"S": "SLOTS"}, "SK": {"S": "BEDROCK"}},
+        UpdateExpression="ADD holders :h",
+        ExpressionAttributeValues={":h": {"SS": [holder]}},
+    )
+
+
+def throttle_once(monkeypatch: pytest.MonkeyPatch, obj: Any, name: str) -> list[int]:
+    """Make ``obj.name`` raise ThrottlingError on its first call only."""
+    real = getattr(obj, name)
+    calls: list[int] = []
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ThrottlingError(f"{name}: AWS is throttling")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(obj, name, flaky)
+    return calls
+
+
+# ------------------------------------------------------------------------------ D1
+
+
+def test_d1_a_throttled_resume_is_retried_by_the_redelivered_event(
+    cloud: Cloud, sfn_tasks: TaskCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tracked(cloud, token="tok")
+    throttle_once(monkeypatch, default_deps().sfn, "send_task_success")
+    event = bedrock_event(state, "Completed", event_id="e-1", time="2026-11-28T12:00:00Z")
+    with pytest.raises(ThrottlingError):
+        invoke("on_job_state_change", event)
+    assert sfn_tasks.of("success") == []
+    job = job_item(cloud, state["job"]["jobArn"])
+    assert job["status"] == "Completed" and job["GSI2PK"] == "JOB#ENDED"  # still findable
+    result = invoke("on_job_state_change", event)  # EventBridge/Lambda retry: same event id
+    assert result["reason"] == "duplicate" and result["resumed"] is True
+    assert [token for token, _ in sfn_tasks.of("success")] == ["tok"]
+    assert "GSI2PK" not in job_item(cloud, state["job"]["jobArn"])
+
+
+def test_d1_a_throttled_resume_is_recovered_by_the_reconciler(
+    cloud: Cloud, sfn_tasks: TaskCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tracked(cloud, token="tok")
+    throttle_once(monkeypatch, default_deps().sfn, "send_task_success")
+    event = bedrock_event(state, "Completed", event_id="e-1", time="2026-11-28T12:00:00Z")
+    with pytest.raises(ThrottlingError):
+        invoke("on_job_state_change", event)
+    # the event is never delivered again (its retries ran out): the sweep resumes it
+    report = reconcile()
+    assert report["resumed"] == 1
+    [(token, payload)] = sfn_tasks.of("success")
+    assert token == "tok" and payload["status"] == "Completed"
+    assert reconcile()["resumed"] == 0  # once
+
+
+# ------------------------------------------------------------------------------ D2
+
+
+def test_d2_giving_up_stops_the_job_and_keeps_its_slot_until_it_has_stopped(
+    cloud: Cloud, sfn_tasks: TaskCalls
+) -> None:
+    state = tracked(cloud, token="tok")
+    holder = state["settings"]["slotHolder"]
+    hold_slot(cloud, holder)
+    state["error"] = {"Error": "States.HeartbeatTimeout", "Cause": "no heartbeat"}
+    out = invoke("stop_customization_job", state)
+    assert out["jobArn"] == state["job"]["jobArn"]
+    assert (out["status"], out["stopping"]) == ("Stopping", True)
+    described = cloud.bedrock.get_model_customization_job(jobIdentifier=state["job"]["jobName"])
+    assert described["status"] in {"Stopping", "Stopped"}
+    # the run fails (the workflow's notify step), its execution ends
+    default_deps().store.update_run(
+        state["runId"],
+        status=RunStatus.FAILED,
+        step=Step(name="notify", status="pipeline_failed", at="2026-11-28T12:00:00.000Z"),
+    )
+    cloud.sfn.stop_execution(executionArn=run_item(cloud, state["runId"])["executionArn"])
+    cloud.set_job_status(state["job"]["jobName"], "Stopping")
+    assert holder not in reconcile()["slotsReleased"]  # still stopping: the slot is held
+    cloud.set_job_status(state["job"]["jobName"], "Stopped")
+    report = reconcile()
+    assert holder in report["slotsReleased"]
+    run = run_item(cloud, state["runId"])
+    assert run["status"] == "FAILED" and run["jobStatus"] == "Stopped"
+
+
+def test_d2_a_job_that_completes_after_its_run_failed_is_announced_with_recover(
+    cloud: Cloud, sfn_tasks: TaskCalls
+) -> None:
+    state = tracked(cloud, token="tok")
+    sfn_tasks.gone.add("tok")  # the execution timed out: its task is gone
+    default_deps().store.update_run(
+        state["runId"],
+        status=RunStatus.FAILED,
+        fields={"error": {"Error": "States.Timeout", "Cause": "job timeout"}},
+        step=Step(name="notify", status="pipeline_failed", at="2026-11-28T12:00:00.000Z"),
+    )
+    cloud.sfn.stop_execution(executionArn=run_item(cloud, state["runId"])["executionArn"])
+    cloud.notifications()
+    cloud.set_job_status(state["job"]["jobName"], "Completed")
+    reconcile()
+    run = run_item(cloud, state["runId"])
+    assert run["status"] == "FAILED"  # I3: the ending stays
+    assert run["jobStatus"] == "Completed" and run["outputModelArn"]
+    [note] = cloud.notifications()
+    assert note["kind"] == "model_not_registered"
+    assert f"bedrock-tuner runs recover {state['runId']}" in note["text"]
+    assert run["outputModelArn"] in note["text"]
+    reconcile()
+    assert cloud.notifications() == []  # once
+
+
+# ------------------------------------------------------------------------------ D4
+
+
+def test_d4_a_stop_while_the_job_is_created_stops_the_job(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = validated(cloud)
+    deps = default_deps()
+    real_create = deps.bedrock.create_job
+
+    def create_then_person_stops(request: dict[str, Any]) -> str:
+        arn = real_create(request)
+        deps.store.update_run(
+            state["runId"], fields={"stopRequested": {"by": "alice", "reason": "oops"}}
+        )
+        return arn
+
+    monkeypatch.setattr(deps.bedrock, "create_job", create_then_person_stops)
+    with pytest.raises(RunStoppedError):
+        invoke("start_customization_job", state)
+    [summary] = cloud.bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]
+    assert summary["status"] in {"Stopping", "Stopped"}
+    assert job_item(cloud, summary["jobArn"])["stopRequestedAt"]
+
+
+def test_d4_a_stopped_run_never_creates_a_job(cloud: Cloud) -> None:
+    state = validated(cloud)
+    default_deps().store.update_run(
+        state["runId"], fields={"stopRequested": {"by": "alice", "reason": "oops"}}
+    )
+    with pytest.raises(RunStoppedError):
+        invoke("start_customization_job", state)
+    assert cloud.bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"] == []
+
+
+# ------------------------------------------------------------------------------ I2 / adopt
+
+
+def test_a_job_of_an_ended_run_the_table_never_recorded_is_stopped(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start step died after Bedrock created the job; the run then failed."""
+    state = validated(cloud)
+    deps = default_deps()
+    monkeypatch.setattr(
+        deps.store, "put_job", lambda **kw: (_ for _ in ()).throw(ThrottlingError("x"))
+    )
+    with pytest.raises(ThrottlingError):
+        invoke("start_customization_job", state)
+    monkeypatch.undo()
+    from integration.conftest import reset_deps
+
+    reset_deps()
+    default_deps().store.update_run(
+        state["runId"],
+        status=RunStatus.FAILED,
+        step=Step(name="notify", status="pipeline_failed", at="2026-11-28T12:00:00.000Z"),
+    )
+    report = reconcile()
+    [job_arn] = report["jobsAdopted"]
+    assert report["jobsStopped"] == [job_arn]
+    described = cloud.bedrock.get_model_customization_job(jobIdentifier=job_arn.rsplit("/", 1)[-1])
+    assert described["status"] in {"Stopping", "Stopped"}
+
+
+# ------------------------------------------------------------------------------ I3 / I7
+
+
+def test_a_run_whose_execution_ended_without_an_outcome_is_settled(cloud: Cloud) -> None:
+    """The notify step crashed (or a person stopped the execution): the run says so."""
+    state = start_run(cloud)
+    cloud.sfn.stop_execution(
+        executionArn=run_item(cloud, state["runId"])["executionArn"],
+        error="Manual",
+        cause="stopped in the console",
+    )
+    cloud.notifications()
+    report = reconcile()
+    assert report["runsSettled"] == [state["runId"]]
+    run = run_item(cloud, state["runId"])
+    assert run["status"] == "FAILED"
+    [note] = cloud.notifications()
+    assert note["kind"] == "pipeline_failed" and note["run_id"] == state["runId"]
+    assert reconcile()["runsSettled"] == []  # no longer active
+
+
+# ------------------------------------------------------------------------------ D9
+
+
+def test_d9_the_slot_of_a_hand_started_execution_is_freed(cloud: Cloud) -> None:
+    """A run the workflow created itself (execution started by hand) has no executionArn."""
+    holder = "handmade-r0123456789ab"
+    cloud.sfn.start_execution(stateMachineArn=cloud.state_machine_arn, name=holder, input="{}")
+    arn = cloud.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{holder}"
+    hold_slot(cloud, holder)
+    assert holder not in reconcile()["slotsReleased"]  # running: kept
+    cloud.sfn.stop_execution(executionArn=arn)
+    assert holder in reconcile()["slotsReleased"]
+    assert default_deps().store.slot_holders() == []
+
+
+def test_d9_a_holder_with_a_running_job_keeps_its_slot(cloud: Cloud) -> None:
+    state = started_job(cloud)
+    holder = state["settings"]["slotHolder"]
+    hold_slot(cloud, holder)
+    cloud.sfn.stop_execution(executionArn=run_item(cloud, state["runId"])["executionArn"])
+    assert holder not in reconcile()["slotsReleased"]
