@@ -51,6 +51,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from bedrock_tuner.localcloud.calls import running_function
 from bedrock_tuner.localcloud.errors import EnvironmentConflictError, LocalCloudError
 
 if TYPE_CHECKING:
@@ -466,8 +467,9 @@ class LambdaBridge:
             self._marker.in_handler = True
             _INVOCATION.active = True
             try:
-                handler = self._handler(spec)
-                box["result"] = handler(event, context)
+                with running_function(spec.logical_id):  # fault plans, IAM checks (calls.py)
+                    handler = self._handler(spec)
+                    box["result"] = handler(event, context)
             except BaseException as exc:  # noqa: BLE001 - the runtime reports everything, even SystemExit
                 box["error"] = exc
 
