@@ -258,3 +258,44 @@ def test_d9_a_holder_with_a_running_job_keeps_its_slot(cloud: Cloud) -> None:
     hold_slot(cloud, holder)
     cloud.sfn.stop_execution(executionArn=run_item(cloud, state["runId"])["executionArn"])
     assert holder not in reconcile()["slotsReleased"]
+
+
+# ------------------------------------------------------------------------------ D10-D12
+
+
+DEEP_YAML = "base_model: amazon.nova-lite-v1:0:300k\ntags: " + "[" * 20000 + "]" * 20000 + "\n"
+
+
+def test_d10_a_deeply_nested_spec_is_reported_not_a_silent_crash(cloud: Cloud) -> None:
+    from integration.helpers import KEY, RECORDS
+
+    cloud.put_spec("support-bot", DEEP_YAML)
+    uploaded = cloud.upload(KEY, RECORDS)
+    result = invoke("on_dataset_uploaded", cloud.s3_event(KEY, uploaded))
+    assert result["status"] == "spec_error"
+    [note] = cloud.notifications()
+    assert note["kind"] == "spec_error" and "nesting deeper than" in note["text"]
+
+
+def test_d10_d12_hostile_bodies_get_problems_not_500(cloud: Cloud) -> None:
+    from bedrock_tuner.pipeline.spec import SPEC_MAX_BYTES
+    from integration.test_api import call
+
+    call("PUT", "/pipelines/deep", body={"spec": DEEP_YAML}).problem(422, "BT_SPEC")
+    nested = '{"datasetUri": ' + "[" * 100000 + "]" * 100000 + "}"
+    call("POST", "/runs", body=nested).problem(400, "BT_INVALID_BODY")
+    moderately = call("PUT", "/pipelines/deep", body='{"spec": ' * 60 + '"x"' + "}" * 60)
+    assert moderately.status == 422, moderately.text
+    huge = "base_model: amazon.nova-lite-v1:0:300k\n" + "#" * SPEC_MAX_BYTES
+    call("PUT", "/pipelines/big", body={"spec": huge}).problem(422, "BT_INVALID_REQUEST")
+
+
+def test_d12_a_huge_spec_object_is_refused_without_reading_it(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integration.helpers import KEY, RECORDS
+
+    cloud.put_spec("support-bot", "base_model: amazon.nova-lite-v1:0:300k\n" + "#" * 3_000_000)
+    uploaded = cloud.upload(KEY, RECORDS)
+    result = invoke("on_dataset_uploaded", cloud.s3_event(KEY, uploaded))
+    assert result["status"] == "spec_error" and "over the limit" in result["reason"]

@@ -317,3 +317,54 @@ def test_auto_if_better_decides_by_the_metric_the_spec_names() -> None:
 def test_promotion_metric_without_auto_promotion_is_a_mistake() -> None:
     error = problems_of("base_model: amazon.nova-lite-v1:0:300k\npromotion_metric: training_loss\n")
     assert paths(error) == ["promotion_metric"]
+
+
+# --------------------------------------------------------------------------- hostile specs (D10-D12)
+
+
+def test_deeply_nested_yaml_is_a_spec_error_not_a_recursion_error() -> None:
+    deep = "base_model: amazon.nova-lite-v1:0:300k\ntags: " + "[" * 20000 + "]" * 20000 + "\n"
+    error = problems_of(deep)
+    assert "nesting deeper than" in error.message
+
+
+def test_yaml_aliases_are_refused() -> None:
+    bomb = "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nbase_model: amazon.nova-lite-v1:0:300k\n"
+    assert "aliases" in problems_of(bomb).message
+
+
+def test_a_spec_over_the_size_limit_is_refused_before_parsing() -> None:
+    from bedrock_tuner.pipeline.spec import SPEC_MAX_BYTES
+
+    big = "base_model: amazon.nova-lite-v1:0:300k\n" + "# padding\n" * (SPEC_MAX_BYTES // 10)
+    error = problems_of(big)
+    assert "over the limit" in error.message and error.fix
+
+
+@pytest.mark.parametrize("value", ['"1e400"', '"nan"', '"inf"', ".inf", ".nan", '"-Infinity"'])
+def test_non_finite_hyperparameters_are_spec_errors_even_without_catalog_ranges(
+    value: str,
+) -> None:
+    # Titan Image Generator's ranges are not in the catalog: only finiteness can be checked
+    error = problems_of(
+        f"base_model: amazon.titan-image-generator-v2:0\nhyperparameters: {{epochCount: {value}}}\n"
+    )
+    assert paths(error) == ["hyperparameters.epochCount"]
+    assert "finite" in error.problems[0][1]
+
+
+@pytest.mark.parametrize("field", ["max_usd", "auto_approve_usd"])
+def test_an_infinite_budget_is_refused(field: str) -> None:
+    error = problems_of(f"base_model: amazon.nova-lite-v1:0:300k\nbudget: {{{field}: .inf}}\n")
+    assert paths(error) == [f"budget.{field}"]
+
+
+def test_an_unknown_or_impossible_cost_never_auto_approves() -> None:
+    from bedrock_tuner.pipeline.runs import decide_budget
+
+    for cost in (float("nan"), float("inf")):
+        decision = decide_budget(
+            cost, auto_approve_usd=25, max_usd=None, default_auto_approve_usd=25
+        )
+        assert decision.needs_approval and not decision.over_max
+        assert decision.estimated_cost_usd is None

@@ -176,6 +176,17 @@ def build_resolver() -> APIGatewayRestResolver:
             fix="retry later; if it persists, give the operators the request id",
         )
 
+    def on_recursion(_: RecursionError) -> Response[str]:
+        # Python's JSON parser recurses: 100,000 brackets are a RecursionError (D10)
+        return problem(
+            400,
+            code="BT_INVALID_BODY",
+            detail="the request is nested too deeply to read",
+            instance=_instance(app),
+            fix="send the JSON the route documents (see /openapi.json)",
+        )
+
+    app.exception_handler(RecursionError)(on_recursion)
     app.exception_handler(BedrockTunerError)(on_domain_error)
     app.exception_handler(RequestValidationError)(on_invalid_request)
     app.exception_handler(RequestUnsupportedContentType)(on_unsupported_media)

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from bedrock_tuner.pipeline.spec import SPEC_MAX_BYTES
+
 __all__ = [
     "AliasBody",
     "ApprovalBody",
@@ -33,7 +35,7 @@ class Wire(BaseModel):
 class PipelineBody(Wire):
     spec: str = Field(
         min_length=1,
-        max_length=65536,
+        max_length=SPEC_MAX_BYTES,
         description="the pipeline spec as YAML text (docs/pipeline.md)",
         examples=["base_model: amazon.titan-text-express-v1:0:8k\n"],
     )

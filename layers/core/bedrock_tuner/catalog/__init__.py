@@ -13,6 +13,7 @@ Structs of :mod:`bedrock_tuner.catalog.types`. This module answers questions abo
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -303,12 +304,26 @@ def check_hyperparameters(
     hyperparameters for this model and type (an empty list), nothing can be checked and
     the result is empty.
     """
-    if not support.hyperparameters:
-        return []
-    specs = {spec.name: spec for spec in support.hyperparameters}
     problems: list[HyperparameterProblem] = []
     for name, raw_value in values.items():
         value = raw_value if isinstance(raw_value, str) else str(raw_value)
+        if _not_finite(value):  # even where the catalog knows no ranges
+            problems.append(
+                HyperparameterProblem(
+                    code="E_HP_TYPE",
+                    name=name,
+                    value=value,
+                    message=f"{name}={value!r} is not a finite number",
+                    fix="write an ordinary number (no NaN, Infinity or 1e400)",
+                )
+            )
+    if not support.hyperparameters:
+        return problems
+    specs = {spec.name: spec for spec in support.hyperparameters}
+    for name, raw_value in values.items():
+        value = raw_value if isinstance(raw_value, str) else str(raw_value)
+        if _not_finite(value):
+            continue
         spec = specs.get(name)
         if spec is None:
             problems.append(_unknown_hyperparameter(name, value, list(specs)))
@@ -320,6 +335,15 @@ def check_hyperparameters(
                 HyperparameterProblem(code=code, name=name, value=value, message=message, fix=fix)
             )
     return problems
+
+
+def _not_finite(value: str) -> bool:
+    """``nan``, ``inf``, ``1e400`` … parse as floats Bedrock and the estimates cannot use."""
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return not math.isfinite(number)
 
 
 def _unknown_hyperparameter(name: str, value: str, known: list[str]) -> HyperparameterProblem:

@@ -85,9 +85,10 @@ def epochs_of(hyperparameters: Mapping[str, str]) -> int:
 
 
 def _int_or_none(value: str | None) -> int | None:
+    """An integer value, or ``None`` for anything else (text, NaN, infinities, 1e400)."""
     try:
         return int(float(value)) if value is not None else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

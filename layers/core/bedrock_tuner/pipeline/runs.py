@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import math
 import re
 from typing import Any
 
@@ -285,6 +286,9 @@ def decide_budget(
         "auto_approve_usd": limit,
         "max_usd": max_usd,
     }
+    if estimated_cost_usd is not None and not math.isfinite(estimated_cost_usd):
+        estimated_cost_usd = None  # NaN / infinity: as unknown, a person decides
+        common["estimated_cost_usd"] = None
     if estimated_cost_usd is None:
         return BudgetDecision(
             **common,

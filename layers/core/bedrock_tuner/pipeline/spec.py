@@ -14,6 +14,7 @@ back). Its ``base_model`` is the catalog id and ``customization_type`` is always
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import string
 from collections.abc import Mapping
@@ -47,6 +48,8 @@ __all__ = [
     "DATASETS_PREFIX",
     "PIPELINES_PREFIX",
     "PLACEHOLDERS",
+    "SPEC_MAX_BYTES",
+    "SPEC_MAX_DEPTH",
     "BudgetSpec",
     "DistillationSpec",
     "NotifySpec",
@@ -94,6 +97,8 @@ def _stringify(value: Any, what: str) -> Any:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return repr(value)  # "inf", "nan": the catalog check reports it at its path
         return repr(value) if value != int(value) or abs(value) >= 1e16 else str(int(value))
     return value
 
@@ -118,7 +123,7 @@ class ValidationSpec(_Section):
     """Where validation data comes from: a ``file`` in the bucket, or a ``split_ratio``."""
 
     file: str | None = None
-    split_ratio: float | None = Field(default=None, gt=0, lt=1)
+    split_ratio: float | None = Field(default=None, gt=0, lt=1, allow_inf_nan=False)
     seed: int | None = None
 
     @field_validator("file")
@@ -164,8 +169,8 @@ class ValidationSpec(_Section):
 class BudgetSpec(_Section):
     """Costs in USD: above ``auto_approve_usd`` a person approves; above ``max_usd`` never."""
 
-    auto_approve_usd: float | None = Field(default=None, ge=0)
-    max_usd: float | None = Field(default=None, gt=0)
+    auto_approve_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    max_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> BudgetSpec:
@@ -629,8 +634,34 @@ def _path(loc: tuple[str | int, ...]) -> str:
 # --------------------------------------------------------------------------- parsing
 
 
+SPEC_MAX_BYTES = 256 * 1024
+"""A spec is a page of settings: anything larger is refused before it is parsed (D12)."""
+SPEC_MAX_DEPTH = 20
+"""Nesting deeper than this is no spec (the parser would recurse into it: D10)."""
+
+
 class _SpecLoader(yaml.SafeLoader):
-    """Safe YAML that refuses duplicate keys (the later one would silently win)."""
+    """Safe YAML that refuses duplicate keys (the later one would silently win), aliases
+    (a few lines could expand to gigabytes) and nesting deeper than :data:`SPEC_MAX_DEPTH`."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):  # type: ignore[no-untyped-call]
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a pipeline spec", mark
+            )
+        self._depth += 1
+        try:
+            if self._depth > SPEC_MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"nesting deeper than {SPEC_MAX_DEPTH} levels", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -711,8 +742,19 @@ def parse_spec(text: str, name: str, *, catalog: Catalog | None = None) -> Pipel
     """
     label = f"{PIPELINES_PREFIX}{name}.yaml"
     check_pipeline_name(name)
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > SPEC_MAX_BYTES:
+        raise SpecError(
+            f"{label} is {size:,} bytes, over the limit of {SPEC_MAX_BYTES:,} for a spec",
+            fix="a spec is a page of settings: keep data (prompts, records) out of it",
+        )
     try:
         document = yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError as exc:  # a belt to the depth limit's braces
+        raise SpecError(
+            f"{label} is nested too deeply to read",
+            fix=f"keep the spec's nesting under {SPEC_MAX_DEPTH} levels",
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from bedrock_tuner.errors import BedrockTunerError, SpecError
+from bedrock_tuner.errors import BedrockTunerError, ObjectTooLargeError, SpecError
 from bedrock_tuner.notify.messages import (
     render_bad_dataset_key,
     render_spec_error,
@@ -33,6 +33,7 @@ from bedrock_tuner.pipeline.runs import (
     run_id_for,
 )
 from bedrock_tuner.pipeline.spec import (
+    SPEC_MAX_BYTES,
     PipelineSpec,
     check_pipeline_name,
     parse_spec,
@@ -116,7 +117,7 @@ def handle_spec_uploaded(bucket: str, key: str, deps: Deps) -> SpecUploadOutcome
         return SpecUploadOutcome(status="ignored", reason=f"{key} is not a pipeline spec")
     try:
         check_pipeline_name(pipeline)
-        text = deps.s3.get_text(bucket, key)
+        text = _read_spec_text(deps, bucket, key)
         if text is None:
             return SpecUploadOutcome(
                 status="ignored", reason=f"{key} is gone (deleted since)", pipeline=pipeline
@@ -143,10 +144,21 @@ def handle_spec_uploaded(bucket: str, key: str, deps: Deps) -> SpecUploadOutcome
     )
 
 
+def _read_spec_text(deps: Deps, bucket: str, key: str) -> str | None:
+    """The spec's text (``None`` if absent); one too large to be a spec is a SpecError."""
+    try:
+        return deps.s3.get_text(bucket, key, max_bytes=SPEC_MAX_BYTES)
+    except ObjectTooLargeError as exc:
+        raise SpecError(
+            exc.message,
+            fix="a spec is a page of settings: keep data (prompts, records) out of it",
+        ) from exc
+
+
 def _load_spec(deps: Deps, bucket: str, pipeline: str) -> PipelineSpec:
     check_pipeline_name(pipeline)
     for key in spec_keys_for(pipeline):
-        text = deps.s3.get_text(bucket, key)
+        text = _read_spec_text(deps, bucket, key)
         if text is not None:
             return parse_spec(text, pipeline)
     raise SpecError(

@@ -6,10 +6,11 @@ from aws_lambda_powertools.event_handler import Response
 
 from bedrock_tuner.api.context import new_router
 from bedrock_tuner.api.models import PipelineBody, PipelineView
-from bedrock_tuner.errors import PipelineNotFoundError, SpecError
+from bedrock_tuner.errors import ObjectTooLargeError, PipelineNotFoundError, SpecError
 from bedrock_tuner.pipeline.deps import Deps, default_deps
 from bedrock_tuner.pipeline.spec import (
     PIPELINES_PREFIX,
+    SPEC_MAX_BYTES,
     check_pipeline_name,
     parse_spec,
     spec_keys_for,
@@ -31,7 +32,12 @@ def pipeline_names(deps: Deps) -> list[str]:
 def _find(deps: Deps, name: str) -> tuple[str, str]:
     check_pipeline_name(name)
     for key in spec_keys_for(name):
-        text = deps.s3.get_text(deps.settings.data_bucket, key)
+        try:
+            text = deps.s3.get_text(deps.settings.data_bucket, key, max_bytes=SPEC_MAX_BYTES)
+        except ObjectTooLargeError as exc:
+            raise SpecError(
+                exc.message, fix="replace it with a spec of a few settings (PUT /pipelines)"
+            ) from exc
         if text is not None:
             return key, text
     raise PipelineNotFoundError(
