@@ -299,3 +299,119 @@ def test_d12_a_huge_spec_object_is_refused_without_reading_it(
     uploaded = cloud.upload(KEY, RECORDS)
     result = invoke("on_dataset_uploaded", cloud.s3_event(KEY, uploaded))
     assert result["status"] == "spec_error" and "over the limit" in result["reason"]
+
+
+# ------------------------------------------------------------------------------ D3
+
+
+def test_d3_a_non_utf8_metrics_file_does_not_fail_the_registration(cloud: Cloud) -> None:
+    from integration.test_register_model_version import completed
+
+    state = completed(cloud)
+    from integration.conftest import BUCKET
+
+    prefix = state["job"]["outputUri"].removeprefix(f"s3://{BUCKET}/")
+    cloud.s3.put_object(
+        Bucket=BUCKET,
+        Key=f"{prefix}model-customization-job-abc123/training_artifacts/step_wise_training_metrics.csv",
+        Body=b"step_number,training_loss\n1,\xff\xfe0.5\n",
+    )
+    output = invoke("register_model_version", state)
+    assert output["version"] == 1
+
+
+def test_d3_a_model_whose_registration_failed_is_recovered_by_a_person(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bedrock_tuner.errors import TransientError
+    from integration.test_api import call
+    from integration.test_register_model_version import completed
+
+    state = completed(cloud)
+    cloud.set_job_status(state["job"]["jobName"], "Completed")
+    deps = default_deps()
+    with monkeypatch.context() as broken:
+
+        def down(*args: Any, **kwargs: Any) -> Any:
+            raise TransientError("DynamoDB TransactWriteItems: internal error")
+
+        broken.setattr(deps.store, "register_version", down)
+        with pytest.raises(TransientError):
+            invoke("register_model_version", state)
+    # the workflow's Catch: Notify failure with the error (the job completed)
+    state["error"] = {"Error": "TransientError", "Cause": "DynamoDB internal error"}
+    cloud.notifications()
+    invoke("notify", {"kind": "pipeline_failed", "run": state})
+    [failed] = cloud.notifications()
+    assert f"bedrock-tuner runs recover {state['runId']}" in failed["text"]
+    assert failed["details"]["recover"]
+    assert run_item(cloud, state["runId"])["status"] == "FAILED"
+    # a person runs the printed command (POST /runs/{id}/recover)
+    reply = call("POST", f"/runs/{state['runId']}/recover", body={})
+    assert reply.status == 200, reply.text
+    recovered = reply.json()
+    assert (recovered["status"], recovered["version"]) == ("registered", 1)
+    run = run_item(cloud, state["runId"])
+    assert run["status"] == "SUCCEEDED" and run["version"] == 1
+    [ok] = cloud.notifications()
+    assert ok["kind"] == "succeeded"
+    again = call("POST", f"/runs/{state['runId']}/recover", body={}).json()
+    assert (again["status"], again["version"]) == ("already registered", 1)
+    assert cloud.notifications() == []  # once
+
+
+def test_recover_refuses_what_it_cannot_recover(cloud: Cloud) -> None:
+    from integration.test_api import call
+
+    state = validated(cloud)
+    call("POST", f"/runs/{state['runId']}/recover", body={}).problem(409, "BT_CONFLICT")
+    default_deps().store.update_run(
+        state["runId"],
+        status=RunStatus.FAILED,
+        step=Step(name="notify", status="pipeline_failed", at="2026-11-28T12:00:00.000Z"),
+    )
+    problem = call("POST", f"/runs/{state['runId']}/recover", body={}).problem(400, "BT_USAGE")
+    assert "runs start" in problem["fix"]
+
+
+# ------------------------------------------------------------------------------ D4 / D18
+
+
+def test_d18_a_run_stopped_before_its_job_tells_people(cloud: Cloud) -> None:
+    from integration.test_api import call
+
+    state = validated(cloud)
+    cloud.notifications()
+    reply = call("POST", f"/runs/{state['runId']}/stop", body={"reason": "wrong data"})
+    assert reply.status == 200, reply.text
+    assert reply.json()["executionStopped"] is True
+    run = run_item(cloud, state["runId"])
+    assert run["status"] == "FAILED" and run["error"]["Error"] == "StoppedByUser"
+    [note] = cloud.notifications()
+    assert note["kind"] == "run_stopped" and "wrong data" in note["text"]
+    assert "nothing was trained" in note["text"]
+    call("POST", f"/runs/{state['runId']}/stop", body={}).problem(409, "BT_CONFLICT")
+
+
+def test_d4_a_stop_through_the_api_during_the_start_stops_the_new_job(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integration.test_api import call
+
+    state = validated(cloud)
+    deps = default_deps()
+    real_create = deps.bedrock.create_job
+
+    def create_while_a_person_stops(request: dict[str, Any]) -> str:
+        arn = real_create(request)
+        reply = call("POST", f"/runs/{state['runId']}/stop", body={"reason": "changed my mind"})
+        assert reply.status == 200, reply.text
+        return arn
+
+    monkeypatch.setattr(deps.bedrock, "create_job", create_while_a_person_stops)
+    with pytest.raises(RunStoppedError):
+        invoke("start_customization_job", state)
+    [summary] = cloud.bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]
+    assert summary["status"] in {"Stopping", "Stopped"}
+    run = run_item(cloud, state["runId"])
+    assert run["status"] == "FAILED"  # never TRAINING: the stop came first

@@ -23,6 +23,7 @@ ROUTES = {
     ("get", "/runs"),
     ("get", "/runs/{run_id}"),
     ("post", "/runs/{run_id}/stop"),
+    ("post", "/runs/{run_id}/recover"),
     ("post", "/datasets/validate"),
     ("get", "/approvals"),
     ("post", "/approvals/{run_id}"),

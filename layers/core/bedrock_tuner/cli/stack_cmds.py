@@ -2,7 +2,7 @@
 
     bedrock-tuner pipelines list | pipelines get NAME | pipelines put NAME FILE | pipelines delete NAME
     bedrock-tuner runs list [--pipeline P] [--status S]
-    bedrock-tuner runs get RUN_ID | runs start PIPELINE S3_URI | runs stop RUN_ID
+    bedrock-tuner runs get RUN_ID | runs start PIPELINE S3_URI | runs stop RUN_ID | runs recover RUN_ID
     bedrock-tuner approvals list | approvals approve RUN_ID [--reason R] | approvals reject RUN_ID --reason R
     bedrock-tuner models list
     bedrock-tuner versions list FAMILY | versions get FAMILY N | versions compare FAMILY A B
@@ -102,7 +102,9 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     p.add_argument("name", metavar="NAME")
 
-    runs = subparsers.add_parser("runs", help="pipeline runs on the stack: list, get, start, stop")
+    runs = subparsers.add_parser(
+        "runs", help="pipeline runs on the stack: list, get, start, stop, recover"
+    )
     runs_sub = runs.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
     p = leaf(runs_sub, "list", "list runs, newest first", _runs_list)
     p.add_argument("--pipeline", metavar="P", help="only this pipeline's runs")
@@ -117,6 +119,13 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     p = leaf(runs_sub, "start", "start a run of PIPELINE on a dataset in S3", _runs_start)
     p.add_argument("pipeline", metavar="PIPELINE")
     p.add_argument("s3_uri", metavar="S3_URI", help="s3://bucket/key of the training data")
+    p = leaf(
+        runs_sub,
+        "recover",
+        "register the model of a completed job whose run failed after training",
+        _runs_recover,
+    )
+    p.add_argument("run_id", metavar="RUN_ID")
     p = leaf(runs_sub, "stop", "stop a run (its Bedrock job too)", _runs_stop)
     p.add_argument("run_id", metavar="RUN_ID")
     p.add_argument("--reason", metavar="R", help="why (kept in the record)")
@@ -487,6 +496,18 @@ def _runs_start(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, st
         text += f"  {reason}\n"
     if run_id:
         text += f"follow it: bedrock-tuner runs get {run_id}\n"
+    return doc, text
+
+
+def _runs_recover(api: BedrockTunerApi, args: argparse.Namespace) -> tuple[Any, str]:
+    doc = api.recover_run(args.run_id)
+    family, version = get(doc, "family"), get(doc, "version")
+    status = get(doc, "status") or "registered"
+    text = f"{status}: {family} v{version} from run {args.run_id}\n"
+    model = get(doc, "model_arn")
+    if model:
+        text += f"  model: {model}\n"
+    text += f"see it: bedrock-tuner versions get {family} {version}\n"
     return doc, text
 
 

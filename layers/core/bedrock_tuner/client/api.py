@@ -57,6 +57,10 @@ class BedrockTunerApi:
         body = {"reason": reason} if reason else {}
         return self.client.request("POST", f"/runs/{_seg(run_id)}/stop", body=body)
 
+    def recover_run(self, run_id: str) -> Json:
+        """Register the model of a completed job whose run failed after training."""
+        return self.client.request("POST", f"/runs/{_seg(run_id)}/recover", body={})
+
     # ------------------------------------------------------------------ datasets
     def validate_dataset(self, request: dict[str, Any]) -> Json:
         return self.client.request("POST", "/datasets/validate", body=request)

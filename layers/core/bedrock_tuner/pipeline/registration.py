@@ -11,7 +11,7 @@ from bedrock_tuner.catalog import (
     load_catalog,
     type_support,
 )
-from bedrock_tuner.errors import BedrockTunerError, InvalidEventError
+from bedrock_tuner.errors import BedrockTunerError, DatasetSourceError, InvalidEventError
 from bedrock_tuner.observability import count, logger
 from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.pipeline.payloads import ExecutionState, VersionOutput
@@ -55,16 +55,40 @@ def read_job_metrics(
     for key in sorted(deps.s3.list_keys(bucket, prefix)):
         name = key.rsplit("/", 1)[-1]
         if name == TRAINING_METRICS_FILE:
-            training.extend(parse_loss_csv(deps.s3.get_text(bucket, key) or "", kind="training"))
+            training.extend(_metrics_file(deps, bucket, key, "training"))
         elif name == VALIDATION_METRICS_FILE:
-            validation.extend(
-                parse_loss_csv(deps.s3.get_text(bucket, key) or "", kind="validation")
-            )
+            validation.extend(_metrics_file(deps, bucket, key, "validation"))
     if not training and fallback_training is not None:
         training = [LossPoint(loss=fallback_training)]
     if not validation and fallback_validation is not None:
         validation = [LossPoint(loss=fallback_validation)]
     return summarize_metrics(training, validation)
+
+
+def _metrics_file(deps: Deps, bucket: str, key: str, kind: str) -> list[LossPoint]:
+    """A metrics CSV's points; one that cannot be read costs its curve, never the version
+    (the model is trained: it must be registered, D3)."""
+    try:
+        return parse_loss_csv(deps.s3.get_text(bucket, key) or "", kind=kind)
+    except (DatasetSourceError, ValueError) as exc:
+        logger.warning(
+            "metrics file unreadable: registered without it",
+            extra={"key": key, "error": str(exc)},
+        )
+        return []
+
+
+def _effective_hyperparameters(spec: PipelineSpec) -> dict[str, str]:
+    """The spec's hyperparameters over the catalog's defaults; the spec's alone when the
+    catalog no longer knows the model (it changed during a days-long job, D3)."""
+    try:
+        support = type_support(get_model(load_catalog(), spec.base_model), spec.customization_type)
+    except BedrockTunerError:
+        logger.warning(
+            "the catalog no longer knows the base model", extra={"model": spec.base_model}
+        )
+        return dict(spec.hyperparameters)
+    return effective_hyperparameters(support, spec.hyperparameters)
 
 
 def register_version(state: ExecutionState, deps: Deps) -> VersionOutput:
@@ -99,7 +123,7 @@ def register_version(state: ExecutionState, deps: Deps) -> VersionOutput:
         fallback_validation=result.validation_loss,
     )
     run = deps.store.get_run(state.run_id)
-    support = type_support(get_model(load_catalog(), spec.base_model), spec.customization_type)
+    hyperparameters = _effective_hyperparameters(spec)
     validation = state.validation
     dataset = state.dataset
     registered_at = deps.now()
@@ -117,7 +141,7 @@ def register_version(state: ExecutionState, deps: Deps) -> VersionOutput:
             job_name=job.job_name,
             base_model=spec.base_model,
             customization_type=spec.customization_type.value,
-            hyperparameters=effective_hyperparameters(support, spec.hyperparameters),
+            hyperparameters=hyperparameters,
             dataset=DatasetLineage(
                 uri=dataset.uri,
                 version_id=dataset.version_id,

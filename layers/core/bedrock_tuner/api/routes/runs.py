@@ -14,24 +14,25 @@ from bedrock_tuner.api.models import RunStartBody, StopBody, TimelineEntry
 from bedrock_tuner.api.routes.pipelines import pipeline_names
 from bedrock_tuner.api.timeline import build_timeline
 from bedrock_tuner.aws.s3 import parse_s3_uri
-from bedrock_tuner.errors import ConflictError, DatasetNotFoundError, UsageError
-from bedrock_tuner.observability import logger
+from bedrock_tuner.errors import DatasetNotFoundError, UsageError
 from bedrock_tuner.pipeline.deps import Deps, default_deps
+from bedrock_tuner.pipeline.interventions import (
+    RecoverOutcome,
+    StopOutcome,
+    recover_run,
+    stop_run,
+)
 from bedrock_tuner.pipeline.payloads import DatasetInput
 from bedrock_tuner.pipeline.runs import (
     Run,
     RunStatus,
-    Step,
     parse_status_filter,
     status_filter_values,
 )
 from bedrock_tuner.pipeline.spec import pipeline_name_for_key
-from bedrock_tuner.pipeline.tracking import is_terminal
 from bedrock_tuner.pipeline.uploads import UploadOutcome, handle_dataset_uploaded
 
 router = new_router()
-
-STOPPED_ERROR = "StoppedByUser"
 
 
 def _run_view(run: Run) -> dict[str, Any]:
@@ -158,36 +159,37 @@ def get_run(run_id: str) -> dict[str, Any]:
     "/runs/<run_id>/stop",
     summary="Stop a run: its Bedrock job, or its execution when no job runs",
     tags=["runs"],
+    responses={
+        200: {"description": "stopped", "content": {"application/json": {"model": StopOutcome}}}
+    },
 )
-def stop_run(run_id: str, body: StopBody | None = None) -> dict[str, Any]:
+def stop(run_id: str, body: StopBody | None = None) -> dict[str, Any]:
     """A running job is stopped at Bedrock: the workflow then takes its own failure path
-    (the job ends Stopped, the slot is released, people are told). A run with no job
-    running yet (validating, waiting for approval or a slot) has its execution stopped."""
-    deps = default_deps()
-    run = deps.store.require_run(run_id)
-    if run.terminal:
-        raise ConflictError(f"run {run_id} has ended ({run.status})", fix="nothing to stop")
-    by = caller_of(router.current_event)
-    reason = (body.reason if body else None) or "stopped through the API"
-    cause = f"by {by}: {reason}"
-    record = deps.store.get_job(run.job_arn) if run.job_arn else None
-    if run.job_arn and (record is None or not is_terminal(record.status)):
-        deps.bedrock.stop_job(record.job_name if record and record.job_name else run.job_arn)
-        deps.store.update_run(
-            run_id, step=Step(name="stop", status="job_stop_requested", at=deps.now(), detail=cause)
-        )
-        logger.info("job stop requested", extra={"runId": run_id, "by": by})
-        return {"runId": run_id, "jobStopped": True, "executionStopped": False, "by": by}
-    stopped = bool(run.execution_arn) and deps.sfn.stop_execution(
-        run.execution_arn or "", error=STOPPED_ERROR, cause=cause
-    )
-    if run.status == RunStatus.AWAITING_APPROVAL:
-        deps.store.expire_approval(run_id)
-    deps.store.update_run(
+    (the job ends Stopped, the slot is released, people are told). A run with no job yet
+    (validating, waiting for approval or a slot) has its execution stopped and people are
+    told. The stop is recorded first, so a job being created at that moment is stopped as
+    soon as it exists."""
+    outcome = stop_run(
         run_id,
-        status=RunStatus.FAILED,
-        fields={"error": {"Error": STOPPED_ERROR, "Cause": cause}},
-        step=Step(name="stop", status="stopped", at=deps.now(), detail=cause),
+        by=caller_of(router.current_event),
+        reason=body.reason if body else None,
+        deps=default_deps(),
     )
-    logger.info("run stopped", extra={"runId": run_id, "by": by})
-    return {"runId": run_id, "jobStopped": False, "executionStopped": stopped, "by": by}
+    return outcome.wire()
+
+
+@router.post(
+    "/runs/<run_id>/recover",
+    summary="Register the model of a completed job whose run failed after training",
+    tags=["runs"],
+    responses={
+        200: {
+            "description": "registered",
+            "content": {"application/json": {"model": RecoverOutcome}},
+        }
+    },
+)
+def recover(run_id: str) -> dict[str, Any]:
+    """Idempotent: a run whose model is registered already answers with its version."""
+    outcome = recover_run(run_id, by=caller_of(router.current_event), deps=default_deps())
+    return outcome.wire()
