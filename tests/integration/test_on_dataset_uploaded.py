@@ -169,3 +169,25 @@ def test_a_malformed_event_is_a_coded_error(cloud: Cloud) -> None:
     del event["detail"]["bucket"]
     with pytest.raises(InvalidEventError, match=r"detail\.bucket"):
         invoke("on_dataset_uploaded", event)
+
+
+def test_an_url_encoded_key_in_the_event_is_decoded(cloud: Cloud) -> None:
+    """D19: S3 URL-encodes keys in notifications; the run must name the real object."""
+    cloud.put_spec("support-bot")
+    real = "datasets/support-bot/data(1).jsonl"
+    uploaded = cloud.upload(real, RECORDS)
+    encoded = "datasets/support-bot/data%281%29.jsonl"
+    result = invoke("on_dataset_uploaded", cloud.s3_event(encoded, uploaded))
+    assert result["status"] == "started", result
+    payload = cloud.execution_input(str(result["executionArn"]))
+    assert payload["dataset"]["key"] == real
+
+
+def test_a_literal_plus_in_a_raw_key_is_kept(cloud: Cloud) -> None:
+    """A key delivered raw (as moto and, reportedly, some integrations do) stays as is."""
+    cloud.put_spec("support-bot")
+    raw = "datasets/support-bot/a+b.jsonl"
+    uploaded = cloud.upload(raw, RECORDS)
+    result = invoke("on_dataset_uploaded", cloud.s3_event(raw, uploaded))
+    [note] = cloud.notifications()
+    assert result["status"] == "rejected" and raw in note["details"]["dataset"]

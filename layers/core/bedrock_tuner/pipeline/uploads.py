@@ -8,6 +8,7 @@ wraps this in Powertools idempotency as well.
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -112,6 +113,8 @@ def handle_spec_uploaded(bucket: str, key: str, deps: Deps) -> SpecUploadOutcome
     re-uploaded spec only adds new addresses; an address removed from the spec stops
     receiving the pipeline's messages at once (they no longer name it).
     """
+    if bucket == deps.settings.data_bucket:
+        key = decode_event_key(bucket, key, deps)
     pipeline = pipeline_name_for_spec_key(key)
     if pipeline is None or bucket != deps.settings.data_bucket:
         return SpecUploadOutcome(status="ignored", reason=f"{key} is not a pipeline spec")
@@ -256,6 +259,22 @@ def _claim_run_id(
     return new_id, latest, None
 
 
+def decode_event_key(bucket: str, key: str, deps: Deps) -> str:
+    """The object key an S3 event names.
+
+    S3 URL-encodes keys in event notifications (``my+data%281%29.jsonl`` for
+    ``my data(1).jsonl``), and the EventBridge integration is not documented either way, so
+    an encoded-looking key is decoded and checked: the decoded key when that object exists,
+    else the key as delivered (D19). A key without ``%`` or ``+`` reads the same both ways.
+    """
+    if "%" not in key and "+" not in key:
+        return key
+    decoded = unquote_plus(key)
+    if decoded != key and deps.s3.head(bucket, decoded) is not None:
+        return decoded
+    return key
+
+
 def handle_dataset_uploaded(
     dataset: DatasetInput, deps: Deps, *, retry: bool = False
 ) -> UploadOutcome:
@@ -274,13 +293,16 @@ def handle_dataset_uploaded(
     DatasetSourceError, ThrottlingError, TransientError
         The spec could not be read, or AWS failed: the event is retried.
     """
-    pipeline = pipeline_name_for_key(dataset.key)
-    if pipeline is None:
-        return UploadOutcome(status="ignored", reason=f"{dataset.key} is not a dataset key")
     if dataset.bucket != deps.settings.data_bucket:
         return UploadOutcome(
             status="ignored", reason=f"{dataset.bucket} is not the pipeline's data bucket"
         )
+    key = decode_event_key(dataset.bucket, dataset.key, deps)
+    if key != dataset.key:
+        dataset = dataset.model_copy(update={"key": key})
+    pipeline = pipeline_name_for_key(dataset.key)
+    if pipeline is None:
+        return UploadOutcome(status="ignored", reason=f"{dataset.key} is not a dataset key")
     marker = dataset.version_id or normalise_etag(dataset.etag)
     origin_id = run_id_for(dataset.bucket, dataset.key, marker)
     origin = deps.store.get_run(origin_id)
