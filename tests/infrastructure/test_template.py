@@ -421,6 +421,31 @@ def test_key_policy_lets_bedrock_use_the_key(cfn: dict[str, Any]) -> None:
     }
 
 
+def _bedrock_role_key_statements(cfn: dict[str, Any]) -> list[dict[str, Any]]:
+    key_policy = [
+        s
+        for s in statements(props(cfn, "DataKey")["KeyPolicy"])
+        if s.get("Principal") == {"AWS": {"Fn::GetAtt": ["BedrockCustomizationRole", "Arn"]}}
+    ]
+    identity = [
+        s
+        for s in statements(props(cfn, "BedrockCustomizationRolePolicy")["PolicyDocument"])
+        if any(a.startswith("kms:") for a in actions(s))
+    ]
+    return key_policy + identity
+
+
+def test_the_bedrock_role_uses_the_key_only_through_bedrock_or_s3(cfn: dict[str, Any]) -> None:
+    """D16: the key policy had no conditions where the role's own policy had some."""
+    found = _bedrock_role_key_statements(cfn)
+    assert len(found) >= 5
+    for statement in found:
+        via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+        assert via, statement
+        if "kms:CreateGrant" in actions(statement):
+            assert statement["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+
+
 # --------------------------------------------------------------------------- functions
 
 
