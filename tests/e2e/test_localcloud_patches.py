@@ -181,6 +181,40 @@ def test_missed_heartbeat_is_a_heartbeat_timeout(
     assert _run(cloud, machine, {})["output"]["error"]["Error"] == "States.HeartbeatTimeout"
 
 
+def test_a_callback_sent_while_the_tasks_lambda_runs_is_not_lost(
+    cloud: LocalCloud, test_function: Callable[..., FunctionSpec]
+) -> None:
+    """L1: track_job resumes at once when the job has ended; with HeartbeatSeconds set, moto
+    lost that callback and the task stalled until its heartbeat timed out."""
+    source = (
+        "import json, os, boto3\n"
+        "def handler(event, context):\n"
+        "    sfn = boto3.client('stepfunctions', endpoint_url=os.environ['AWS_ENDPOINT_URL'])\n"
+        "    sfn.send_task_success(taskToken=event['token'], output=json.dumps({'ok': 1}))\n"
+        "    return None\n"
+    )
+    fn = test_function(source)
+    machine = _machine(
+        cloud,
+        {
+            "StartAt": "Wait",
+            "States": {
+                "Wait": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {"FunctionName": fn.arn, "Payload": {"token.$": "$$.Task.Token"}},
+                    "TimeoutSeconds": 30,
+                    "HeartbeatSeconds": 20,
+                    "End": True,
+                }
+            },
+        },
+    )
+    described = _run(cloud, machine, {}, timeout=15)  # before the 20 s heartbeat would fail it
+    assert described["status"] == "SUCCEEDED", described
+    assert described["output"] == {"ok": 1}
+
+
 def test_stop_execution_interrupts_a_task_token_wait(
     cloud: LocalCloud, test_function: Callable[..., FunctionSpec]
 ) -> None:

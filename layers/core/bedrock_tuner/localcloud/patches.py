@@ -25,6 +25,7 @@ Two kinds:
 | 9 | ``bedrock/models.py`` · ``BedrockBackend.{create,get,list,stop}_model_customization_job``; ``bedrock/responses.py`` · ``BedrockResponse.{create,get,update}_custom_model_deployment`` (added) | jobs are static (always InProgress, no sub-stages, no outputs, no events); identifiers that are ARNs arrive URL-encoded and are not found; custom model deployments are not implemented |
 | 10 | ``stepfunctions/models.py`` · ``StateMachine.create_from_cloudformation_json`` | CloudFormation always creates state machines in the static backend, invisible once execution is on; ``LoggingConfiguration``, ``TracingConfiguration`` and ``StateMachineType`` are dropped |
 | 11 | ``s3/notifications.py`` · ``_send_event_bridge_message`` | S3 → EventBridge events say ``eTag`` (AWS: ``etag``), ``version-id: "null"`` on unversioned buckets, ``reason: ObjectCreated`` (AWS: ``PutObject``…), carry one constant id and a unix ``time``, go to every bus (AWS: the default bus), and every PutObject also sends "Object Tags Added" |
+| 13 | ``stepfunctions/parser/asl/eval/callback/callback.py`` · ``CallbackEndpoint.setup_heartbeat_endpoint`` | a task token resumed while the task's Lambda still runs is lost when the task has ``HeartbeatSeconds``: the task stalls, then fails ``States.HeartbeatTimeout`` |
 | 12 | ``core/responses.py`` · ``BaseResponse.call_action`` | an operation moto does not implement raises ``NotImplementedError``: werkzeug prints a full traceback and answers HTTP 500, which clients retry (the AWS CLI five times: five tracebacks). In a local cloud it is answered ``501 NotImplemented`` in the service's protocol, and logged as one line |
 
 The ``moto.stepfunctions.parser`` logger is raised to CRITICAL (the interpreter logs a huge
@@ -894,6 +895,29 @@ def not_implemented_response(service: str, message: str) -> tuple[dict[str, str]
     return {"Content-Type": "text/plain"}, message
 
 
+# --------------------------------------------------------------------------------------------
+# 13. moto/stepfunctions/parser/asl/eval/callback/callback.py · CallbackEndpoint.setup_heartbeat_endpoint
+#     A waitForTaskToken task with HeartbeatSeconds sets up its heartbeat endpoint only after the
+#     invoked Lambda returns. A SendTaskSuccess sent while that Lambda still runs (track_job
+#     resumes at once when the job has already ended) stores the outcome, but the heartbeat
+#     wait that follows never looks at it: the task stalls until HeartbeatSeconds and fails with
+#     States.HeartbeatTimeout (issue 8, L1). A heartbeat endpoint set up after the outcome
+#     arrived starts "notified", so the wait returns the outcome at once.
+# --------------------------------------------------------------------------------------------
+def _patch_callback_before_heartbeat() -> None:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    original = CallbackEndpoint.setup_heartbeat_endpoint
+
+    def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
+        endpoint = original(self, heartbeat_seconds)
+        if self.get_outcome() is not None:  # the callback came while the Lambda ran
+            endpoint.notify()
+        return endpoint
+
+    CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint  # type: ignore[method-assign]
+
+
 _PATCHES: list[tuple[str, Callable[[], None]]] = [
     ("lambda-invoke", _patch_lambda_invoke),
     ("events-targets", _patch_events_targets),
@@ -907,4 +931,5 @@ _PATCHES: list[tuple[str, Callable[[], None]]] = [
     ("sfn-cloudformation-backend", _patch_state_machine_cfn),
     ("s3-eventbridge-event", _patch_s3_eventbridge_event),
     ("not-implemented-501", _patch_not_implemented),
+    ("sfn-callback-before-heartbeat", _patch_callback_before_heartbeat),
 ]
