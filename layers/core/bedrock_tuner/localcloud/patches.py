@@ -912,7 +912,7 @@ def _patch_callback_before_heartbeat() -> None:
     def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
         endpoint = original(self, heartbeat_seconds)
         if self.get_outcome() is not None:  # the callback came while the Lambda ran
-            endpoint.notify()
+            endpoint.notify()  # type: ignore[no-untyped-call]
         return endpoint
 
     CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint  # type: ignore[method-assign]
