@@ -26,7 +26,7 @@ def api(cloud: LocalCloud, needs_handlers: None) -> str:
 
 @schema.parametrize()
 @settings(
-    max_examples=20,
+    max_examples=40,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
@@ -34,3 +34,31 @@ def api(cloud: LocalCloud, needs_handlers: None) -> str:
 def test_no_request_makes_a_server_error(case: Any, api: str) -> None:
     response = case.call(base_url=api, timeout=30)
     case.validate_response(response, checks=(not_a_server_error,))
+
+
+@pytest.fixture
+def workflow(api: str) -> Any:
+    """Schemathesis's state machine over the links it infers from the document (a spec put,
+    then read and deleted; a run started, then read, stopped, recovered, approved …)."""
+    base = schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": api, "timeout": 30}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=(not_a_server_error,))
+
+    return Workflow
+
+
+def test_no_sequence_of_requests_makes_a_server_error(workflow: Any) -> None:
+    workflow.run(
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )
