@@ -319,6 +319,8 @@ class LocalCloud:
         self._iam = enforcer
         if enforcer is not None:
             enforcer.install()
+        if self._bedrock is not None:
+            self._bedrock.iam = enforcer
 
     @property
     def notifications(self) -> NotificationCapture:
