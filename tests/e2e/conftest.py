@@ -3,10 +3,10 @@
 
 Fixtures:
 
-* ``cloud`` — a started :class:`LocalCloud` with template.yaml deployed (fast timings, IAM
-  enforced). Scoped to this package: deployed once for all e2e tests and gone before other
-  tiers run (its environment and moto's backends are process-wide; an in-process ``mock_aws``
-  test must not see them).
+* ``cloud`` — a started :class:`LocalCloud` with template.yaml deployed (fast timings, one RFT
+  grader allowed: :data:`E2E_GRADER`), IAM enforced. Scoped to this package: deployed once for
+  all e2e tests and gone before other tiers run (its environment and moto's backends are
+  process-wide; an in-process ``mock_aws`` test must not see them).
 * ``fresh`` (autouse) — before each test: stop running executions, wait for asynchronous
   handlers, reset the Bedrock simulator's knobs and jobs, empty the bucket except ``pipelines/``,
   clear both tables, drop captured notifications and recorded invocations. After it: fail the
@@ -41,6 +41,9 @@ from bedrock_tuner.localcloud.server import LocalCloud  # noqa: E402
 
 # Short simulated Bedrock stages: a job takes about 0.3 s.
 E2E_TIMING = SimTiming(validation_s=0.08, data_processing_s=0.08, training_s=0.15, stopping_s=0.05)
+# The reinforcement fine-tuning grader the e2e stack lets Bedrock invoke (RftGraderFunctionArns;
+# the simulator checks the permission, it never calls the function).
+E2E_GRADER = "arn:aws:lambda:us-east-1:123456789012:function:e2e-grader"
 
 
 @pytest.fixture(scope="package")
@@ -49,7 +52,9 @@ def cloud() -> Iterator[LocalCloud]:
         pytest.skip(f"needs {TEMPLATE.relative_to(ROOT)} (not written yet)")
     local = LocalCloud(timing=E2E_TIMING).start()
     try:
-        local.deploy(TEMPLATE, require_handlers=False)
+        local.deploy(
+            TEMPLATE, parameters={"RftGraderFunctionArns": E2E_GRADER}, require_handlers=False
+        )
         yield local
     finally:
         local.stop()
