@@ -755,7 +755,8 @@ def _s3(call: Call, world: World) -> list[Request]:
             and world.object_exists(bucket, str(key), version) is False
         ):
             # S3 answers 404 for a missing object only to a caller allowed s3:ListBucket on
-            # the bucket; to any other, 403 AccessDenied (GetObject's API reference).
+            # the bucket; to any other, 403 AccessDenied (the GetObject and HeadObject API
+            # references).
             out.append(Request("s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": None}))
             return out
         if op in ("GetObject", "SelectObjectContent"):
