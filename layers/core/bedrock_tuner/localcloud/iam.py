@@ -72,6 +72,7 @@ __all__ = [
     "Request",
     "Statement",
     "World",
+    "denial_error",
     "evaluate",
     "iam_prefix",
     "parse_policy",
@@ -428,7 +429,7 @@ def _managed_documents(data: str) -> dict[str, Any]:
 
 
 def _role_target(value: Any) -> str | None:
-    """The logical id a ``Ref`` / ``Fn::GetAtt …Arn`` / ``${X.Arn}`` points at."""
+    """The logical id a ``Ref`` or ``Fn::GetAtt`` points at (None for anything else)."""
     if isinstance(value, dict):
         if "Ref" in value:
             return str(value["Ref"])
