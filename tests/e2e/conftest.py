@@ -3,13 +3,15 @@
 
 Fixtures:
 
-* ``cloud`` — a started :class:`LocalCloud` with template.yaml deployed (fast timings). Scoped
-  to this package: deployed once for all e2e tests and gone before other tiers run (its
-  environment and moto's backends are process-wide; an in-process ``mock_aws`` test must not
-  see them).
+* ``cloud`` — a started :class:`LocalCloud` with template.yaml deployed (fast timings, one RFT
+  grader allowed: :data:`E2E_GRADER`), IAM enforced. Scoped to this package: deployed once for
+  all e2e tests and gone before other tiers run (its environment and moto's backends are
+  process-wide; an in-process ``mock_aws`` test must not see them).
 * ``fresh`` (autouse) — before each test: stop running executions, wait for asynchronous
   handlers, reset the Bedrock simulator's knobs and jobs, empty the bucket except ``pipelines/``,
-  clear both tables, drop captured notifications and recorded invocations.
+  clear both tables, drop captured notifications and recorded invocations. After it: fail the
+  test if IAM denied a call (IAM is enforced, docs/local-cloud.md "IAM on the local cloud");
+  a test that expects denials takes them (``cloud.iam.take_denials()``).
 * ``upload_dataset``, ``wait_for_execution``, ``notifications`` — the helpers tests use.
 * ``needs_handlers`` — skips, naming the files, while ``functions/*/app.py`` are missing.
 """
@@ -39,6 +41,9 @@ from bedrock_tuner.localcloud.server import LocalCloud  # noqa: E402
 
 # Short simulated Bedrock stages: a job takes about 0.3 s.
 E2E_TIMING = SimTiming(validation_s=0.08, data_processing_s=0.08, training_s=0.15, stopping_s=0.05)
+# The reinforcement fine-tuning grader the e2e stack lets Bedrock invoke (RftGraderFunctionArns;
+# the simulator checks the permission, it never calls the function).
+E2E_GRADER = "arn:aws:lambda:us-east-1:123456789012:function:e2e-grader"
 
 
 @pytest.fixture(scope="package")
@@ -47,7 +52,9 @@ def cloud() -> Iterator[LocalCloud]:
         pytest.skip(f"needs {TEMPLATE.relative_to(ROOT)} (not written yet)")
     local = LocalCloud(timing=E2E_TIMING).start()
     try:
-        local.deploy(TEMPLATE, require_handlers=False)
+        local.deploy(
+            TEMPLATE, parameters={"RftGraderFunctionArns": E2E_GRADER}, require_handlers=False
+        )
         yield local
     finally:
         local.stop()
@@ -106,9 +113,22 @@ def reset_cloud(cloud: LocalCloud) -> None:
 
 
 @pytest.fixture(autouse=True)
-def fresh(request: pytest.FixtureRequest) -> None:
-    if "cloud" in request.fixturenames:
-        reset_cloud(request.getfixturevalue("cloud"))
+def fresh(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "cloud" not in request.fixturenames:
+        yield
+        return
+    cloud: LocalCloud = request.getfixturevalue("cloud")
+    reset_cloud(cloud)
+    cloud.iam.take_denials()
+    yield
+    # A call the function's role does not allow fails on AWS: it must not pass unnoticed
+    # here (a handler that swallows the error would hide a missing permission). A test that
+    # expects denials takes them itself (cloud.iam.take_denials()).
+    cloud.bridge.wait_idle(timeout=5)
+    denied = cloud.iam.take_denials()
+    if denied:
+        lines = "\n".join(f"  {d.function}: {d.action} on {d.resource}" for d in denied)
+        pytest.fail(f"IAM denied calls the template's roles should allow:\n{lines}")
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -386,6 +386,37 @@ def test_bedrock_role_reaches_only_the_job_prefixes_and_the_key(cfn: dict[str, A
     assert cfn["Resources"]["BedrockCustomizationVpcPolicy"]["Condition"] == "HasJobVpc"
 
 
+def test_bedrock_role_invokes_only_the_stacks_rft_graders(
+    cfn: dict[str, Any], sam: dict[str, Any]
+) -> None:
+    # RFT: Bedrock invokes the grader as the service role (lambda:InvokeFunction), only the
+    # functions the stack parameter names, and only when it names some.
+    policy = cfn["Resources"]["BedrockCustomizationRftPolicy"]
+    assert policy["Condition"] == "HasRftGraders"
+    assert policy["Properties"]["RoleName"] == {"Ref": "BedrockCustomizationRole"}
+    (statement,) = statements(policy["Properties"]["PolicyDocument"])
+    assert single_action("BedrockCustomizationRftPolicy", statement) == "lambda:InvokeFunction"
+    assert statement["Resource"] == {"Ref": "RftGraderFunctionArns"}
+    invokes = [
+        name
+        for name, s in identity_policies(cfn)
+        if "lambda:InvokeFunction" in actions(s) and name != "CustomizationStateMachineRole"
+    ]
+    assert invokes == ["BedrockCustomizationRftPolicy"]
+    parameter = sam["Parameters"]["RftGraderFunctionArns"]
+    assert parameter["Type"] == "CommaDelimitedList" and parameter["Default"] == ""
+    pattern = re.compile(parameter["AllowedPattern"])
+    for arn in (
+        "",
+        "arn:aws:lambda:us-west-2:123456789012:function:grade-math",
+        "arn:aws:lambda:us-west-2:123456789012:function:grade-math:live",
+    ):
+        assert pattern.fullmatch(arn), arn
+    assert not pattern.fullmatch("arn:aws:lambda:us-west-2:123456789012:function:*")
+    env = sam["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["BT_RFT_GRADER_ARNS"] == {"Fn::Join": [",", {"Ref": "RftGraderFunctionArns"}]}
+
+
 def test_pass_role_only_the_bedrock_role_to_bedrock(cfn: dict[str, Any]) -> None:
     passes = [s for _, s in identity_policies(cfn) if "iam:PassRole" in actions(s)]
     assert passes

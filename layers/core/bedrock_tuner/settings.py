@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     kms_key_arn: str | None = None
     job_subnet_ids: CommaList = ()
     job_security_group_ids: CommaList = ()
+    # The RFT grader functions the stack lets Bedrock invoke (RftGraderFunctionArns).
+    rft_grader_arns: CommaList = ()
     auto_approve_usd: float = Field(default=25.0, ge=0)
     max_concurrent_jobs: int = Field(default=2, ge=1)
     state_machine_arn: str | None = None
@@ -45,7 +47,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("BT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
     )
 
-    @field_validator("job_subnet_ids", "job_security_group_ids", mode="before")
+    @field_validator("job_subnet_ids", "job_security_group_ids", "rft_grader_arns", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

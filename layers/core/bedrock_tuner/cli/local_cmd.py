@@ -42,6 +42,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     up.add_argument("--quiet", action="store_true", help="do not print the live activity")
     up.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="do not check the functions' calls against their roles in the template "
+        "(IAM is enforced by default; docs/local-cloud.md)",
+    )
+    up.add_argument(
         "--api-port",
         type=int,
         default=0,
@@ -173,7 +179,9 @@ def _up(args: argparse.Namespace) -> int:
     out = sys.stdout
     state_file: Path | None = None
     try:
-        with LocalCloud(port=args.port, handler_log=handler_log) as cloud:
+        with LocalCloud(
+            port=args.port, handler_log=handler_log, enforce_iam=not args.no_iam
+        ) as cloud:
             out.write(
                 f"bedrock-tuner local cloud: moto on {cloud.endpoint}; deploying "
                 f"{args.template or 'template.yaml'} … (Ctrl-C aborts)\n"

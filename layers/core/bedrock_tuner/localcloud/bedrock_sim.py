@@ -20,6 +20,14 @@ Custom model deployments (``CreateCustomModelDeployment``, ``GetCustomModelDeplo
 then swaps ``modelArn`` (``UpdateCompleted``). :meth:`fail_next_deployment_update` makes the next
 update end ``UpdateFailed`` (the model stays). States advance when read (no thread).
 
+With IAM enforced (:attr:`BedrockSimulator.iam`, set by the local cloud), a job's service
+role (``roleArn``, when it is a role of the deployed stack) is checked as Bedrock uses it: the
+create is refused when Bedrock could not assume the role (its trust policy) or, for
+reinforcement fine-tuning, invoke the grader (``lambda:InvokeFunction``); the job fails its
+validation stage, with Bedrock's message, when the role cannot read the training or validation
+objects (``s3:GetObject``), write the output (``s3:PutObject``), or use the KMS keys
+(the buckets' for S3, ``customModelKmsKeyId`` for the model).
+
 Knobs (thread-safe): :meth:`fail_next`, :meth:`fail_job`, :meth:`throttle_next_creates`,
 :meth:`drop_events_for`, :meth:`duplicate_events`, :meth:`out_of_order`, :meth:`set_losses`,
 :attr:`timing` (stage durations and a speed factor), :meth:`reset`. Inspection:
@@ -43,17 +51,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
-from moto.bedrock.exceptions import (
-    BedrockClientError,
-    ResourceNotFoundException,
-    ValidationException,
-)
+from moto.bedrock.exceptions import BedrockClientError, ResourceNotFoundException
 
 from bedrock_tuner.localcloud.errors import LocalCloudError
+
+if TYPE_CHECKING:
+    from bedrock_tuner.localcloud.iam import IamEnforcer, Principal
 
 LOG = logging.getLogger("bedrock_tuner.localcloud")
 
@@ -75,6 +82,14 @@ class ThrottlingException(BedrockClientError):
 
     def __init__(self, message: str) -> None:
         super().__init__("ThrottlingException", message)
+
+
+class ValidationException(BedrockClientError):
+    """Bedrock's ValidationException with its message (moto's replaces every message with
+    "Input validation failed…", which hides what Bedrock says)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ValidationException", message)
 
 
 class ConflictException(BedrockClientError):
@@ -206,6 +221,7 @@ class SimJob:
     job_tags: list[dict[str, str]]
     custom_model_tags: list[dict[str, str]]
     request_fingerprint: str
+    customization_config: dict[str, Any] | None = None
     status: str = "InProgress"
     failure_message: str | None = None
     creation_time: str = field(default_factory=_now_iso)
@@ -283,6 +299,7 @@ class SimJob:
                 else None
             ),
             "vpcConfig": self.vpc_config,
+            "customizationConfig": self.customization_config,
         }
         return {k: v for k, v in out.items() if v is not None}
 
@@ -331,6 +348,14 @@ def _fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _kms_failure(action: str, key_arn: str, role_arn: str) -> str:
+    # Bedrock documents the key permissions, not this failure's wording: the local cloud's.
+    return (
+        f"Could not validate permissions to use the AWS KMS key: {key_arn} "
+        f"(the role {role_arn} needs {action} on it)"
+    )
+
+
 def _split_s3(uri: str) -> tuple[str, str]:
     parsed = urlparse(uri)
     return parsed.netloc, parsed.path.lstrip("/")
@@ -354,6 +379,7 @@ class BedrockSimulator:
         self._listeners: list[Callable[[SimJob, str, str], None]] = []
         self._initial_timing = copy.copy(self.timing)
         self._outbox: list[tuple[str, str, dict[str, Any]]] = []
+        self.iam: IamEnforcer | None = None  # service-role checks (set by the local cloud)
         self.reset()
 
     # ------------------------------------------------------------------ knobs
@@ -516,7 +542,10 @@ class BedrockSimulator:
                 raise ValidationException(
                     f"The provided custom model name {job.custom_model_name} is currently in use."
                 )
-            for plan in self._failures:
+            denied = self._service_role_failure(job)
+            if denied is not None:
+                job.fail_at, job.fail_message = "validation", denied
+            for plan in self._failures if denied is None else []:
                 if plan.name_contains is None or plan.name_contains in job.job_name:
                     job.fail_at, job.fail_message = plan.stage, plan.message
                     self._failures.remove(plan)
@@ -576,6 +605,7 @@ class BedrockSimulator:
             output_data_config=output,
             hyper_parameters=dict(request.get("hyper_parameters") or {}),
             customization_type=request.get("customization_type") or "FINE_TUNING",
+            customization_config=request.get("customization_config") or None,
             client_request_token=request.get("client_request_token"),
             validation_data_config=validation or None,
             vpc_config=request.get("vpc_config"),
@@ -585,6 +615,82 @@ class BedrockSimulator:
             request_fingerprint=fingerprint,
             stages={s: {"status": "NotStarted"} for s in STAGES},
         )
+
+    # ------------------------------------------------------------------ the service role
+    def _service_role(self, job: SimJob) -> Principal | None:
+        """The job's role, if IAM is enforced and the role is one of the stack's; raises
+        Bedrock's refusals (a role it cannot assume, a grader it may not invoke)."""
+        if self.iam is None:
+            return None
+        principal = self.iam.principal_for_role(job.role_arn)
+        if principal is None:
+            return None  # not a role of the deployed stack: nothing known to check
+        source = {
+            "aws:SourceAccount": (job.account_id,),
+            "aws:SourceArn": (job.job_arn,),
+        }
+        if not principal.trusts("bedrock.amazonaws.com", source):
+            raise ValidationException("Could not assume provided IAM role.")
+        grader = (
+            ((job.customization_config or {}).get("rftConfig") or {}).get("graderConfig") or {}
+        ).get("lambdaGrader") or {}
+        if grader.get("lambdaArn"):
+            arn = str(grader["lambdaArn"])
+            if not principal.allows("lambda:InvokeFunction", arn):
+                # Bedrock documents the permission, not its refusal's wording: this one is
+                # the local cloud's, in the style of Bedrock's S3 checks.
+                raise ValidationException(
+                    f"Could not validate InvokeFunction permissions to access the AWS Lambda "
+                    f"function: {arn} (the role {job.role_arn} needs lambda:InvokeFunction on it)"
+                )
+        return principal
+
+    def _service_role_failure(self, job: SimJob) -> str | None:
+        """Why Bedrock could not use the data or the keys with the job's role (the job then
+        fails its validation stage with that message), or None."""
+        principal = self._service_role(job)
+        if principal is None or self.iam is None:
+            return None
+        world = self.iam.world
+
+        def via(service: str) -> dict[str, tuple[str, ...] | None]:
+            return {
+                "kms:ViaService": (f"{service}.{job.region}.amazonaws.com",),
+                "kms:CallerAccount": (job.account_id,),
+            }
+
+        reads = [job.training_data_config["s3Uri"]]
+        if job.validation_data_config:
+            reads += [v["s3Uri"] for v in job.validation_data_config.get("validators", [])]
+        for uri in reads:
+            bucket, key = _split_s3(uri)
+            key_arn = world.bucket_key(bucket)
+            if not principal.allows("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}") or (
+                key_arn and not principal.allows("kms:Decrypt", key_arn, via("s3"))
+            ):
+                return (
+                    "Could not validate GetObject permissions to access Amazon S3 bucket: "
+                    f"{bucket} at key {key}"
+                )
+        bucket, prefix = _split_s3(job.output_data_config["s3Uri"])
+        probe = f"{prefix.rstrip('/')}/.write_access_check_file.tmp".lstrip("/")
+        key_arn = world.bucket_key(bucket)
+        if not principal.allows("s3:PutObject", f"arn:aws:s3:::{bucket}/{probe}") or (
+            key_arn and not principal.allows("kms:GenerateDataKey", key_arn, via("s3"))
+        ):
+            return (
+                "Amazon S3 perms missing (PutObject): Could not validate PutObject permissions "
+                f"to access S3 bucket: {bucket} at key {probe}"
+            )
+        if job.custom_model_kms_key_id:
+            key_arn = world.key_arn(job.custom_model_kms_key_id, job.region)
+            for action in ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"):
+                if not principal.allows(action, key_arn, via("bedrock")):
+                    return _kms_failure(action, key_arn, job.role_arn)
+            grant = {**via("bedrock"), "kms:GrantIsForAWSResource": ("true",)}
+            if not principal.allows("kms:CreateGrant", key_arn, grant):
+                return _kms_failure("kms:CreateGrant", key_arn, job.role_arn)
+        return None
 
     def get_job(self, account_id: str, region: str, identifier: str) -> SimJob:
         with self._lock:

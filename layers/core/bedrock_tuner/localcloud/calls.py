@@ -6,7 +6,9 @@ The bridge runs each handler with :data:`CURRENT_FUNCTION` set to the function's
 ``BaseClient._make_api_call`` once: for a call made while a function runs, every registered
 interceptor sees a :class:`Call` and may raise (a ``botocore`` ``ClientError`` to fail the
 call as AWS would). Calls made outside a function (tests, the local cloud itself, the demo)
-are not intercepted.
+are not intercepted. boto3's managed transfers (``upload_file``, ``copy``, ``download_file``)
+run their parts on s3transfer's worker threads: :func:`install` makes those threads carry the
+mark too, so each part (``CreateMultipartUpload``, ``UploadPart``, ``CopyObject`` …) is seen.
 
 The hook sits above the SDK's own retries: a failure an interceptor raises is what the
 function's code sees after its SDK gave up (docs/local-cloud.md, "Fault plans").
@@ -115,4 +117,35 @@ def install() -> None:
             return original(self, operation_name, api_params)
 
         BaseClient._make_api_call = _make_api_call
+        _follow_managed_transfers()
         _state["installed"] = True
+
+
+class _ContextExecutor:
+    """Wraps s3transfer's thread pool: each task runs in a copy of the submitter's context
+    (contextvars do not follow a task into a pool thread on their own)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return self._inner.submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _follow_managed_transfers() -> None:
+    """Make s3transfer's ``BoundedExecutor`` submit through :class:`_ContextExecutor`."""
+    try:
+        from s3transfer.futures import BoundedExecutor  # type: ignore[import-untyped]
+    except ImportError:  # boto3 without s3transfer: nothing runs on other threads
+        return
+    original = BoundedExecutor.submit
+
+    def submit(self: Any, task: Any, tag: Any = None, block: bool = True) -> Any:
+        if not isinstance(self._executor, _ContextExecutor):
+            self._executor = _ContextExecutor(self._executor)
+        return original(self, task, tag, block)
+
+    BoundedExecutor.submit = submit

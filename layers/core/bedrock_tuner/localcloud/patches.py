@@ -22,7 +22,7 @@ Two kinds:
 | 6 | ``stepfunctions/parser/.../state_task.py`` · ``StateTask._from_error`` | a heartbeat timeout is reported as ``States.Timeout``, not ``States.HeartbeatTimeout`` |
 | 7 | ``stepfunctions/parser/backend/execution.py`` · ``Execution.stop`` and ``asl/eval/environment.py`` · ``Environment.set_error`` | StopExecution does not wake a ``waitForTaskToken`` task: the execution stays RUNNING until the callback |
 | 8 | ``s3/responses.py`` · ``S3Response.get_bucket_notification`` | ``EventBridgeConfiguration`` is stored and used but never returned |
-| 9 | ``bedrock/models.py`` · ``BedrockBackend.{create,get,list,stop}_model_customization_job``; ``bedrock/responses.py`` · ``BedrockResponse.{create,get,update}_custom_model_deployment`` (added) | jobs are static (always InProgress, no sub-stages, no outputs, no events); identifiers that are ARNs arrive URL-encoded and are not found; custom model deployments are not implemented |
+| 9 | ``bedrock/models.py`` · ``BedrockBackend.{create,get,list,stop}_model_customization_job``; ``bedrock/responses.py`` · ``BedrockResponse.create_model_customization_job``, ``BedrockResponse.{create,get,update}_custom_model_deployment`` (added) | jobs are static (always InProgress, no sub-stages, no outputs, no events); ``customizationConfig`` (RFT grader, distillation teacher) is dropped; identifiers that are ARNs arrive URL-encoded and are not found; custom model deployments are not implemented |
 | 10 | ``stepfunctions/models.py`` · ``StateMachine.create_from_cloudformation_json`` | CloudFormation always creates state machines in the static backend, invisible once execution is on; ``LoggingConfiguration``, ``TracingConfiguration`` and ``StateMachineType`` are dropped |
 | 11 | ``s3/notifications.py`` · ``_send_event_bridge_message`` | S3 → EventBridge events say ``eTag`` (AWS: ``etag``), ``version-id: "null"`` on unversioned buckets, ``reason: ObjectCreated`` (AWS: ``PutObject``…), carry one constant id and a unix ``time``, go to every bus (AWS: the default bus), and every PutObject also sends "Object Tags Added" |
 | 13 | ``stepfunctions/parser/asl/eval/callback/callback.py`` · ``CallbackEndpoint.setup_heartbeat_endpoint`` | a task token resumed while the task's Lambda still runs is lost when the task has ``HeartbeatSeconds``: the task stalls, then fails ``States.HeartbeatTimeout`` |
@@ -617,6 +617,21 @@ def _patch_bedrock() -> None:
 
     from moto.bedrock import responses
 
+    original_create_response = responses.BedrockResponse.create_model_customization_job
+
+    def create_response(self: Any) -> str:
+        # moto passes a fixed list of fields: customizationConfig (the RFT grader the
+        # simulator checks the role may invoke) would be lost. The whole request goes on.
+        sim = HOOKS.bedrock
+        if sim is None:
+            return original_create_response(self)
+        params = json.loads(self.body or "{}")
+        request = {_snake_case(key): value for key, value in params.items()}
+        backend = self.bedrock_backend
+        arn = sim.create_job(backend.account_id, backend.region_name, request)
+        return json.dumps({"jobArn": arn})
+
+    responses.BedrockResponse.create_model_customization_job = create_response  # type: ignore[method-assign]
     original_list_response = responses.BedrockResponse.list_model_customization_jobs
 
     def list_response(self: Any) -> str:
@@ -684,6 +699,11 @@ def _patch_bedrock() -> None:
     backend_cls.get_model_customization_job = get  # type: ignore[method-assign]
     backend_cls.list_model_customization_jobs = list_dispatch  # type: ignore[method-assign,assignment]
     backend_cls.stop_model_customization_job = stop  # type: ignore[method-assign]
+
+
+def _snake_case(name: str) -> str:
+    """``customModelKmsKeyId`` → ``custom_model_kms_key_id`` (moto's keyword names)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 # --------------------------------------------------------------------------------------------

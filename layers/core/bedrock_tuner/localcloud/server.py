@@ -5,12 +5,17 @@
         cloud.client("s3").put_object(...)      # boto3 clients pointed at the local endpoint
         cloud.bedrock.fail_next("bad", "…")     # the Bedrock simulator's knobs
         cloud.notifications.drain()             # what the stack published to SNS
+        cloud.iam.take_denials()                # calls the functions' roles did not allow
 
 The process environment is the local cloud's while it runs (restored by :meth:`stop`):
 ``AWS_ENDPOINT_URL`` (every boto3 client created afterwards, handlers included, talks to moto),
 ``MOTO_PORT`` (moto's Step Functions interpreter calls Lambda/DynamoDB/SNS through
 ``http://localhost:$MOTO_PORT``), fake credentials and the region. Because that environment is
 process-wide, one local cloud runs per process.
+
+IAM is enforced (``enforce_iam=True``, the default): every call a function makes is checked
+against its role's policies in the template, and the Bedrock simulator checks a job's
+service role (:mod:`.iam`; docs/local-cloud.md, "IAM on the local cloud").
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import re
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
     from bedrock_tuner.localcloud.bridge import LambdaBridge
     from bedrock_tuner.localcloud.capture import NotificationCapture
     from bedrock_tuner.localcloud.deploy import Deployment
+    from bedrock_tuner.localcloud.iam import IamEnforcer
 
 LOG = logging.getLogger("bedrock_tuner.localcloud")
 
@@ -97,8 +105,10 @@ class LocalCloud:
         port: int = 0,
         timing: SimTiming | None = None,
         handler_log: Path | None = None,
+        enforce_iam: bool = True,
     ) -> None:
         self.region = region
+        self.enforce_iam = enforce_iam
         self.host = host
         self.requested_port = port
         self.port = 0
@@ -117,6 +127,7 @@ class LocalCloud:
         self._schedule_stop = threading.Event()
         self._schedule_thread: threading.Thread | None = None
         self._api: LocalApiServer | None = None
+        self._iam: IamEnforcer | None = None
 
     # -------------------------------------------------------------- lifecycle
     def start(self) -> Self:
@@ -191,6 +202,7 @@ class LocalCloud:
             self._bedrock.stop()
         if self._bridge is not None:
             self._bridge.close()
+        self._use_iam(None)
         patches.HOOKS.lambda_runner = None
         patches.HOOKS.bedrock = None
         if self._server is not None:
@@ -248,6 +260,10 @@ class LocalCloud:
         deployment = Deployer(self.client, self.region).deploy(template, stack_name, params)
         t0 = time.perf_counter()
         environment = self.bridge.register_stack(deployment, self.client)
+        if self.enforce_iam:
+            from bedrock_tuner.localcloud.iam import IamEnforcer
+
+            self._use_iam(IamEnforcer.from_deployment(deployment, self.region))
         # Commands the functions print (notifications) find this stack with `--local`, not
         # `--stack NAME` (which would look the stack up in AWS): docs/local-cloud.md.
         self._set_env(**environment, BT_CLI_TARGET="--local")
@@ -271,6 +287,40 @@ class LocalCloud:
         if self._bedrock is None:
             raise LocalCloudError("the local cloud is not running")
         return self._bedrock
+
+    @property
+    def iam(self) -> IamEnforcer:
+        """The IAM checks of the deployed stack (``enforce_iam``): ``iam.denials``,
+        ``iam.take_denials()``, ``iam.principal_for_function(logical_id)``."""
+        if self._iam is None:
+            raise LocalCloudError(
+                "IAM is not enforced: start the local cloud with enforce_iam=True and deploy"
+            )
+        return self._iam
+
+    @contextmanager
+    def iam_policies_from(self, template: Path) -> Iterator[IamEnforcer]:
+        """Check calls against the policies of ``template`` for the block (the deployed
+        resources stay; logical ids must match): e.g. a copy of template.yaml with one
+        statement removed, to show the permission is needed."""
+        from bedrock_tuner.localcloud.iam import IamEnforcer
+
+        current = self.iam
+        replacement = IamEnforcer.from_deployment(self.stack, self.region, template=template)
+        self._use_iam(replacement)
+        try:
+            yield replacement
+        finally:
+            self._use_iam(current)
+
+    def _use_iam(self, enforcer: IamEnforcer | None) -> None:
+        if self._iam is not None:
+            self._iam.uninstall()
+        self._iam = enforcer
+        if enforcer is not None:
+            enforcer.install()
+        if self._bedrock is not None:
+            self._bedrock.iam = enforcer
 
     @property
     def notifications(self) -> NotificationCapture:

@@ -17,7 +17,7 @@ import difflib
 import math
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 import yaml
@@ -356,6 +356,7 @@ class PipelineSpec(_Section):
         found: list[InitErrorDetails] = []
         resolved = dict(data)
         _resolve_catalog(resolved, catalog or load_catalog(), found)
+        _check_rft_grader(resolved, context.get("rft_graders"), found)
         try:
             result = handler(resolved)
         except ValidationError as exc:
@@ -569,6 +570,30 @@ def _check_roles(
         )
 
 
+def _check_rft_grader(
+    data: Mapping[str, Any], graders: Collection[str] | None, found: list[InitErrorDetails]
+) -> None:
+    """Bedrock invokes the grader as the stack's service role, which may invoke only the
+    functions of the stack parameter ``RftGraderFunctionArns``: another grader would fail
+    when the job starts, so it is refused with the spec."""
+    rft = data.get("rft")
+    if graders is None or not isinstance(rft, Mapping):
+        return
+    arn = rft.get("grader_lambda_arn")
+    if not isinstance(arn, str) or not _LAMBDA_ARN.match(arn) or arn in graders:
+        return
+    allowed = ", ".join(sorted(graders)) if graders else "none"
+    found.append(
+        _detail(
+            ("rft", "grader_lambda_arn"),
+            arn,
+            f"the stack does not let Bedrock invoke the grader {arn} (allowed: {allowed})",
+            f"add {arn} to the stack parameter RftGraderFunctionArns and deploy again "
+            "(Bedrock invokes the grader as the stack's service role), or name an allowed grader",
+        )
+    )
+
+
 # --------------------------------------------------------------------------- messages
 
 _SECTIONS: dict[str, type[BaseModel]] = {
@@ -731,8 +756,18 @@ def pipeline_name_for_key(key: str) -> str | None:
     return name
 
 
-def parse_spec(text: str, name: str, *, catalog: Catalog | None = None) -> PipelineSpec:
+def parse_spec(
+    text: str,
+    name: str,
+    *,
+    catalog: Catalog | None = None,
+    rft_graders: Collection[str] | None = None,
+) -> PipelineSpec:
     """Read the spec of pipeline ``name`` from YAML ``text``.
+
+    ``rft_graders`` are the grader functions the stack lets Bedrock invoke (the settings'
+    ``rft_grader_arns``): an ``rft.grader_lambda_arn`` outside them is a problem. ``None``
+    (no stack at hand, e.g. ``bedrock-tuner validate``) skips that check.
 
     Raises
     ------
@@ -774,7 +809,9 @@ def parse_spec(text: str, name: str, *, catalog: Catalog | None = None) -> Pipel
             fix="write key: value lines such as `base_model: amazon.nova-lite-v1:0:300k`",
         )
     try:
-        spec = PipelineSpec.model_validate(document, context={"catalog": catalog})
+        spec = PipelineSpec.model_validate(
+            document, context={"catalog": catalog, "rft_graders": rft_graders}
+        )
     except ValidationError as exc:
         raise _spec_error(label, exc) from None
     if spec.model_family is None:

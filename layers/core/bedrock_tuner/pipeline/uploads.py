@@ -125,7 +125,7 @@ def handle_spec_uploaded(bucket: str, key: str, deps: Deps) -> SpecUploadOutcome
             return SpecUploadOutcome(
                 status="ignored", reason=f"{key} is gone (deleted since)", pipeline=pipeline
             )
-        spec = parse_spec(text, pipeline)
+        spec = parse_spec(text, pipeline, rft_graders=deps.settings.rft_grader_arns)
     except SpecError as error:
         note = render_spec_upload_error(
             error, pipeline=pipeline, bucket=bucket, key=key, region=deps.settings.region
@@ -163,7 +163,7 @@ def _load_spec(deps: Deps, bucket: str, pipeline: str) -> PipelineSpec:
     for key in spec_keys_for(pipeline):
         text = _read_spec_text(deps, bucket, key)
         if text is not None:
-            return parse_spec(text, pipeline)
+            return parse_spec(text, pipeline, rft_graders=deps.settings.rft_grader_arns)
     raise SpecError(
         f"there is no pipeline spec for {pipeline}: pipelines/{pipeline}.yaml does not exist",
         path="",
