@@ -11,16 +11,19 @@ A marker comment on the line right before a fence says what happens to the block
                                           `eval "$(bedrock-tuner local env)"`)
     <!-- doctest: skip reason="…" -->     not run here; the reason is required and listed
     <!-- doctest: output -->              a text block: the output of the run block before it
+    <!-- doctest: file path=NAME -->      a data block (yaml, json …) that later blocks use:
+                                          written to NAME in the page's checkout
 
 Options of `run`: `exit=N` (the block must end with exit status N: a command documented to
-fail), `timeout=S` (default 120), `retry=S` (run the block again until it passes, up to S
-seconds: a step that waits for the asynchronous pipeline, as a person waits for the
-notification), `expect="text"` (a line of the output must contain it; repeatable),
-`needs=tool,tool` (skipped, naming the tool, when one is not on PATH).
+fail; in a console transcript every command exits N, or `exit=0,2` gives each one's),
+`timeout=S` (default 120), `retry=S` (run the block again until it passes, up to S seconds: a
+step that waits for the asynchronous pipeline, as a person waits for the notification),
+`expect="text"` (a line of the output must contain it; repeatable), `needs=tool,tool`
+(skipped, naming the tool, when one is not on PATH).
 
 A ``console`` block is a transcript: `$ ` lines are commands (a trailing backslash
 continues one), the lines after a command are what it prints. Each command runs in turn
-(errexit off, pipefail on) and must exit with the block's `exit` (default 0); what it
+(errexit off, pipefail on) and must exit with its `exit` status (default 0); what it
 prints is compared with the lines shown.
 
 Output comparison (console transcripts and `output` blocks) is on normalised lines: run ids,
@@ -61,7 +64,7 @@ from markdown_it import MarkdownIt
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the checkout's environment: bedrock-tuner, aws, python3
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "console", "zsh", "shell-session"})
-KINDS = ("run", "skip", "output")
+KINDS = ("run", "skip", "output", "file")
 MARKER = re.compile(r"\A\s*<!--\s*doctest:(?P<body>.*?)-->\s*\Z", re.S)
 ELLIPSIS = "…"
 SEPARATOR = "\x1edoctest-step"
@@ -81,7 +84,8 @@ class MarkerError(ValueError):
 class Marker:
     kind: str
     cloud: bool = False
-    exit: int = 0
+    exit: tuple[int, ...] = (0,)
+    path: str = ""
     timeout: float = 120.0
     retry: float = 0.0
     reason: str = ""
@@ -109,6 +113,7 @@ def parse_marker(text: str) -> Marker | None:
         "run": {"cloud", "exit", "timeout", "retry", "expect", "needs"},
         "skip": {"reason"},
         "output": set(),
+        "file": {"path"},
     }[kind]
     for option in options:
         name, _, value = option.partition("=")
@@ -122,7 +127,7 @@ def parse_marker(text: str) -> Marker | None:
                 raise MarkerError(f"{text.strip()!r}: cloud takes no value")
             values["cloud"] = True
         elif name == "exit":
-            values["exit"] = _number(text, name, value, int)
+            values["exit"] = tuple(int(_number(text, name, v, int)) for v in value.split(","))
         elif name in ("timeout", "retry"):
             values[name] = _number(text, name, value, float)
         elif name == "expect":
@@ -131,8 +136,12 @@ def parse_marker(text: str) -> Marker | None:
             values["needs"] = tuple(v for v in value.split(",") if v)
         elif name == "reason":
             values["reason"] = value.strip()
+        elif name == "path":
+            values["path"] = value
     if kind == "skip" and not values.get("reason"):
         raise MarkerError(f'{text.strip()!r}: a skip needs reason="why it cannot run here"')
+    if kind == "file" and (not values.get("path") or str(values["path"]).startswith(("/", ".."))):
+        raise MarkerError(f"{text.strip()!r}: a file needs path=NAME (inside the checkout)")
     return Marker(expect=tuple(expect), **values)  # type: ignore[arg-type]
 
 
@@ -243,7 +252,17 @@ def problems(blocks: Iterable[Block]) -> list[str]:
                     f"{where}: a fence without a language: ```text for data or output, "
                     "```bash or ```console (with a doctest marker) for commands"
                 )
+        elif block.kind == "file" and block.shell:
+            found.append(f"{where}: `file` on a ```{block.lang} block (commands are run)")
         elif block.kind == "run":
+            if block.lang != "console" and len(block.marker.exit) > 1:
+                found.append(f"{where}: one exit status for a {block.lang} block")
+            elif (
+                block.lang == "console"
+                and len(block.marker.exit) > 1
+                and len(block.marker.exit) != len(console_steps(block.body))
+            ):
+                found.append(f"{where}: exit= gives a status per command of the transcript")
             if not block.shell:
                 found.append(f"{where}: `run` on a ```{block.lang or '(none)'} block")
             elif block.lang == "console" and not console_steps(block.body):
@@ -625,7 +644,7 @@ class PageReport:
 def run_page(path: Path, scratch: Path, *, update: bool = False) -> PageReport:
     """Run a page's `run` blocks in order in one terminal; stop at the first failure."""
     report = PageReport()
-    blocks = [b for b in parse_blocks(path) if b.kind == "run"]
+    blocks = [b for b in parse_blocks(path) if b.kind in ("run", "file")]
     if not blocks:
         return report
     home = scratch / "home"
@@ -637,6 +656,11 @@ def run_page(path: Path, scratch: Path, *, update: bool = False) -> PageReport:
     try:
         for block in blocks:
             assert block.marker is not None
+            if block.kind == "file":
+                target = checkout / block.marker.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(block.body)
+                continue
             missing = [
                 tool for tool in block.marker.needs if shutil.which(tool, path=env["PATH"]) is None
             ]
@@ -686,8 +710,10 @@ def _attempt(block: Block, terminal: Terminal, report: PageReport, *, update: bo
     head = f"{block.where}: the block\n{textwrap.indent(block.body.rstrip(), '    ')}\n"
     if result.timed_out:
         return f"{head}did not end within {marker.timeout:g} s; it printed:\n{result.output}"
-    if result.exit != marker.exit:
-        return f"{head}exited {result.exit} (expected {marker.exit}); it printed:\n{result.output}"
+    if result.exit != marker.exit[0]:
+        return (
+            f"{head}exited {result.exit} (expected {marker.exit[0]}); it printed:\n{result.output}"
+        )
     for text in marker.expect:
         if not any(text in line for line in result.output.splitlines()):
             return f"{head}printed no line with {text!r}; it printed:\n{result.output}"
@@ -722,9 +748,10 @@ def _attempt_console(
             why = f"did not end within {marker.timeout:g} s" if result.timed_out else "did not run"
             return f"{head} {why} (the transcript ended with exit {result.exit}):\n{result.output}"
         printed, status = ran[index]
-        if status != marker.exit:
+        expected = marker.exit[index] if len(marker.exit) > 1 else marker.exit[0]
+        if status != expected:
             text = "\n".join(printed)
-            return f"{head} exited {status} (expected {marker.exit}); it printed:\n{text}"
+            return f"{head} exited {status} (expected {expected}); it printed:\n{text}"
         comparison = compare(step.shown, printed)
         if update:
             new_steps.append(Step(step.command, comparison.updated(), step.blank_after))

@@ -32,7 +32,7 @@ def page(tmp_path: Path, text: str, name: str = "page.md") -> Path:
 def test_a_marker_gives_the_kind_and_its_options() -> None:
     marker = parse_marker('<!-- doctest: run cloud exit=1 retry=30 expect="a b" expect=c -->')
     assert marker is not None
-    assert (marker.kind, marker.cloud, marker.exit, marker.retry) == ("run", True, 1, 30.0)
+    assert (marker.kind, marker.cloud, marker.exit, marker.retry) == ("run", True, (1,), 30.0)
     assert marker.expect == ("a b", "c")
     assert parse_marker("<!-- an ordinary comment -->") is None
 
@@ -46,6 +46,8 @@ def test_a_marker_gives_the_kind_and_its_options() -> None:
         "<!-- doctest: run exit=one -->",
         "<!-- doctest: output exit=1 -->",
         "<!-- doctest run -->",
+        "<!-- doctest: file -->",  # a file needs a path
+        "<!-- doctest: file path=../outside.yaml -->",
     ],
 )
 def test_a_bad_marker_is_an_error(text: str) -> None:
@@ -216,3 +218,18 @@ def test_a_block_is_run_in_a_copy_of_the_checkout(tmp_path: Path) -> None:
     report = run_page(page(tmp_path, text), tmp_path / "scratch")
     assert not report.failures
     assert (tmp_path / "scratch" / "checkout" / "written-by-the-doc.txt").is_file()
+
+
+def test_a_file_block_is_written_for_the_blocks_after_it(tmp_path: Path) -> None:
+    text = (
+        "<!-- doctest: file path=conf/my.yaml -->\n```yaml\na: 1\n```\n\n"
+        "<!-- doctest: run exit=0,1 -->\n```console\n$ cat conf/my.yaml\na: 1\n"
+        "$ grep -q b conf/my.yaml\n```\n"
+    )
+    path = page(tmp_path, text)
+    assert problems(parse_blocks(path)) == []
+    report = run_page(path, tmp_path / "scratch")
+    assert not report.failures and report.checked == ["page.md:7"]
+    # a status per command: the number of statuses must be the number of commands
+    path.write_text(text.replace("exit=0,1", "exit=0,1,0"))
+    assert "a status per command" in problems(parse_blocks(path))[0]
