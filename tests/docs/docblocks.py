@@ -19,7 +19,9 @@ fail; in a console transcript every command exits N, or `exit=0,2` gives each on
 `timeout=S` (default 120), `retry=S` (run the block again until it passes, up to S seconds: a
 step that waits for the asynchronous pipeline, as a person waits for the notification),
 `expect="text"` (a line of the output must contain it; repeatable), `needs=tool,tool`
-(skipped, naming the tool, when one is not on PATH).
+(skipped, naming the tool, when one is not on PATH), `setup=NAME` (before the block, once per
+page, run ``tests/docs/setup/NAME.sh`` in the page's terminal: the state a reference page's
+examples start from, made with the commands a person would use).
 
 A ``console`` block is a transcript: `$ ` lines are commands (a trailing backslash
 continues one), the lines after a command are what it prints. Each command runs in turn
@@ -66,6 +68,7 @@ BIN = Path(sys.executable).parent  # the checkout's environment: bedrock-tuner, 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "console", "zsh", "shell-session"})
 KINDS = ("run", "skip", "output", "file")
 MARKER = re.compile(r"\A\s*<!--\s*doctest:(?P<body>.*?)-->\s*\Z", re.S)
+SETUP = Path(__file__).resolve().parent / "setup"
 ELLIPSIS = "…"
 SEPARATOR = "\x1edoctest-step"
 
@@ -90,6 +93,7 @@ class Marker:
     retry: float = 0.0
     reason: str = ""
     needs: tuple[str, ...] = ()
+    setup: str = ""
     expect: tuple[str, ...] = ()
 
 
@@ -110,7 +114,7 @@ def parse_marker(text: str) -> Marker | None:
     values: dict[str, object] = {"kind": kind}
     expect: list[str] = []
     allowed = {
-        "run": {"cloud", "exit", "timeout", "retry", "expect", "needs"},
+        "run": {"cloud", "exit", "timeout", "retry", "expect", "needs", "setup"},
         "skip": {"reason"},
         "output": set(),
         "file": {"path"},
@@ -138,6 +142,10 @@ def parse_marker(text: str) -> Marker | None:
             values["reason"] = value.strip()
         elif name == "path":
             values["path"] = value
+        elif name == "setup":
+            if not (SETUP / f"{value}.sh").is_file():
+                raise MarkerError(f"{text.strip()!r}: no {SETUP.relative_to(ROOT)}/{value}.sh")
+            values["setup"] = value
     if kind == "skip" and not values.get("reason"):
         raise MarkerError(f'{text.strip()!r}: a skip needs reason="why it cannot run here"')
     if kind == "file" and (not values.get("path") or str(values["path"]).startswith(("/", ".."))):
@@ -359,6 +367,7 @@ def _line_matches(shown: str, printed: str) -> bool:
     want = normalise(shown)
     if ELLIPSIS not in want:
         return want == normalise(printed)
+    want = re.sub(f" ?{ELLIPSIS} ?", ELLIPSIS, want)  # "a … b" also matches "a b"
     pattern = ".*?".join(re.escape(part) for part in want.split(ELLIPSIS))
     return re.fullmatch(pattern, normalise(printed)) is not None
 
@@ -653,6 +662,7 @@ def run_page(path: Path, scratch: Path, *, update: bool = False) -> PageReport:
     env = clean_env(home)
     terminal = Terminal(checkout, env, scratch)
     cloud: LocalUp | None = None
+    done: set[str] = set()
     try:
         for block in blocks:
             assert block.marker is not None
@@ -672,6 +682,18 @@ def run_page(path: Path, scratch: Path, *, update: bool = False) -> PageReport:
                 prepared = terminal.run('eval "$(bedrock-tuner local env)"', timeout=60)
                 if prepared.exit != 0:
                     report.failures.append(f"`bedrock-tuner local env` failed:\n{prepared.output}")
+                    return report
+                terminal.keep()
+            if block.marker.setup and block.marker.setup not in done:
+                done.add(block.marker.setup)
+                script = (SETUP / f"{block.marker.setup}.sh").read_text()
+                prepared = terminal.run(script, timeout=600)
+                if prepared.exit != 0:
+                    logs = f"\n--- local up (last lines):\n{cloud.tail()}" if cloud else ""
+                    report.failures.append(
+                        f"{block.where}: setup {block.marker.setup} exited {prepared.exit}:\n"
+                        f"{prepared.output}{logs}"
+                    )
                     return report
                 terminal.keep()
             failure = run_block(block, terminal, report, update=update)
