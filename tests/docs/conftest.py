@@ -2,7 +2,8 @@
 
 Its commands run in subprocesses (a copy of the checkout, a ``bedrock-tuner local up`` of
 their own), so this tier changes nothing in the test process. At the end it prints, per
-page, how many blocks ran, how many had their output compared, and which were skipped.
+page, how many blocks ran, how many had their output compared, which were skipped (and why),
+and how many commands the CLI printed in the transcripts were run as printed.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         report = _REPORTS[name]
         line = (
             f"{name}: {len(report.ran)} run, {len(report.checked)} output-checked, "
-            f"{len(skipped) + len(report.skipped)} skipped"
+            f"{len(skipped) + len(report.skipped)} skipped, "
+            f"{len(report.followed)} commands the CLI printed run"
         )
         terminalreporter.write_line(line)
         for block in skipped:

@@ -28,6 +28,11 @@ continues one), the lines after a command are what it prints. Each command runs 
 (errexit off, pipefail on) and must exit with its `exit` status (default 0); what it
 prints is compared with the lines shown.
 
+A command the CLI prints in a transcript's output — `follow it: bedrock-tuner …`, a backticked
+`` `bedrock-tuner …` `` in a fix, `(more: bedrock-tuner … --help)` — is run as printed, in the
+same terminal, and must exit 0 (a template with an upper-case placeholder such as `S3_URI` is
+not run: tests/unit/test_hints.py parses those).
+
 Output comparison (console transcripts and `output` blocks) is on normalised lines: run ids,
 timestamps, the random parts of ARNs and physical resource names, ports, durations and
 throughput numbers are masked, runs of blanks are one blank, trailing blanks go. A line that
@@ -319,6 +324,23 @@ def console_steps(body: str) -> list[Step]:
     return steps
 
 
+PRINTED_COMMAND = re.compile(
+    r"^follow it: (bedrock-tuner [^`]+?)\s*$|`(bedrock-tuner [a-z][^`]*)`|\(more: (bedrock-tuner [^)]+)\)"
+)
+PLACEHOLDER = re.compile(r"\b[A-Z][A-Z0-9_]+\b|…|\.\.\.|<[^>]*>")
+
+
+def printed_commands(lines: Iterable[str]) -> list[str]:
+    """The commands the CLI printed for people to run next, that can run as printed."""
+    found = []
+    for line in lines:
+        for match in PRINTED_COMMAND.finditer(line):
+            command = next(group for group in match.groups() if group)
+            if not PLACEHOLDER.search(command) and command not in found:
+                found.append(command)
+    return found
+
+
 def render_console(steps: Sequence[Step]) -> list[str]:
     lines: list[str] = []
     for step in steps:
@@ -507,11 +529,15 @@ class Terminal:
         self.cwd, self.env, self.scratch = cwd, env, scratch
         self.state = scratch / "shell-state.sh"
         self.count = 0
+        self.last: Path | None = None
 
-    def run(self, body: str, *, timeout: float) -> Result:
+    def run(self, body: str, *, timeout: float, probe: bool = False) -> Result:
+        """Run ``body``; unless it is a ``probe``, :meth:`keep` then keeps its variables."""
         self.count += 1
         script = self.scratch / f"block-{self.count}.sh"
         saved = self.scratch / f"block-{self.count}.state"
+        if not probe:
+            self.last = saved
         script.write_text(
             "set -a\n"  # every variable a block sets is kept for the next block
             f"if [ -f {shlex.quote(str(self.state))} ]; then . {shlex.quote(str(self.state))}; fi\n"
@@ -539,8 +565,8 @@ class Terminal:
 
     def keep(self) -> None:
         """The last block passed: its variables are the terminal's now."""
-        saved = self.scratch / f"block-{self.count}.state"
-        if saved.is_file():
+        saved = self.last
+        if saved is not None and saved.is_file():
             kept = [
                 line
                 for line in saved.read_text().splitlines(keepends=True)
@@ -645,6 +671,7 @@ class LocalUp:
 class PageReport:
     ran: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)  # blocks whose output was compared
+    followed: list[str] = field(default_factory=list)  # commands the CLI printed, run
     skipped: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     rewrites: list[tuple[Block, list[str]]] = field(default_factory=list)
@@ -782,6 +809,16 @@ def _attempt_console(
                 f"{head} printed something else than the transcript shows:\n"
                 f"{comparison.differences()}\n(DOCTEST_UPDATE=1 rewrites it)"
             )
+    terminal.keep()  # the commands the CLI printed run after the transcript, in its terminal
+    for printed_lines, _ in ran:
+        for command in printed_commands(printed_lines):
+            followed = terminal.run(command, timeout=marker.timeout, probe=True)
+            if followed.exit != 0:
+                return (
+                    f"{block.where}: `{command}`, a command the CLI printed, exited "
+                    f"{followed.exit}:\n{followed.output}"
+                )
+            report.followed.append(command)
     if update:
         new = render_console(new_steps)
         if new != block.body.splitlines():

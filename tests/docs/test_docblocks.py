@@ -16,6 +16,7 @@ from docblocks import (
     normalise,
     parse_blocks,
     parse_marker,
+    printed_commands,
     problems,
     rewrite,
     run_page,
@@ -233,3 +234,39 @@ def test_a_file_block_is_written_for_the_blocks_after_it(tmp_path: Path) -> None
     # a status per command: the number of statuses must be the number of commands
     path.write_text(text.replace("exit=0,1", "exit=0,1,0"))
     assert "a status per command" in problems(parse_blocks(path))[0]
+
+
+def test_commands_the_cli_prints_are_found_unless_they_are_templates() -> None:
+    lines = [
+        "follow it: bedrock-tuner runs get r764313300701",
+        "fix: check the run id: `bedrock-tuner runs list` lists the runs (`--pipeline NAME` …)",
+        "start a run: … or `bedrock-tuner runs start support-bot S3_URI`",
+        "fix: usage: bedrock-tuner approvals reject [-h] … (more: bedrock-tuner approvals reject --help)",
+        "see `bedrock-tuner` for help",
+    ]
+    assert printed_commands(lines) == [
+        "bedrock-tuner runs get r764313300701",
+        "bedrock-tuner runs list",
+        "bedrock-tuner approvals reject --help",
+    ]
+
+
+def test_a_command_the_cli_printed_in_a_transcript_is_run_as_printed(tmp_path: Path) -> None:
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    tool = fake / "bedrock-tuner"
+    # a CLI whose `runs get` fails: the command printed after `approve` does not run
+    tool.write_text(
+        '#!/bin/bash\nif [ "$1" = approve ]; then echo "follow it: bedrock-tuner runs get $2"; '
+        'RUN=x; exit 0; fi\necho "no run $3" >&2; exit 2\n'
+    )
+    tool.chmod(0o755)
+    text = (
+        "<!-- doctest: run -->\n```console\n"
+        f"$ export PATH={fake}:$PATH RUN_ID=r0123456789ab\n"
+        '$ bedrock-tuner approve "$RUN_ID"\nfollow it: bedrock-tuner runs get r0123456789ab\n```\n'
+    )
+    report = run_page(page(tmp_path, text), tmp_path / "scratch")
+    [failure] = report.failures
+    assert "`bedrock-tuner runs get r0123456789ab`, a command the CLI printed, exited 2" in failure
+    assert "no run r0123456789ab" in failure
