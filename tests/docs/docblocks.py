@@ -28,10 +28,11 @@ continues one), the lines after a command are what it prints. Each command runs 
 (errexit off, pipefail on) and must exit with its `exit` status (default 0); what it
 prints is compared with the lines shown.
 
-A command the CLI prints in a transcript's output — `follow it: bedrock-tuner …`, a backticked
+A command the CLI prints in a block's output — `follow it: bedrock-tuner …`, a backticked
 `` `bedrock-tuner …` `` in a fix, `(more: bedrock-tuner … --help)` — is run as printed, in the
-same terminal, and must exit 0 (a template with an upper-case placeholder such as `S3_URI` is
-not run: tests/unit/test_hints.py parses those).
+same terminal after the block, and must exit 0 (a template with an upper-case placeholder such as `S3_URI` is
+not run: tests/unit/test_hints.py parses those). `nofollow="reason"` on a block whose printed
+commands cannot run after it (they name a cloud that ended with the block) says why.
 
 Output comparison (console transcripts and `output` blocks) is on normalised lines: run ids,
 timestamps, the random parts of ARNs and physical resource names, ports, durations and
@@ -99,6 +100,7 @@ class Marker:
     reason: str = ""
     needs: tuple[str, ...] = ()
     setup: str = ""
+    nofollow: str = ""
     expect: tuple[str, ...] = ()
 
 
@@ -119,7 +121,7 @@ def parse_marker(text: str) -> Marker | None:
     values: dict[str, object] = {"kind": kind}
     expect: list[str] = []
     allowed = {
-        "run": {"cloud", "exit", "timeout", "retry", "expect", "needs", "setup"},
+        "run": {"cloud", "exit", "timeout", "retry", "expect", "needs", "setup", "nofollow"},
         "skip": {"reason"},
         "output": set(),
         "file": {"path"},
@@ -143,8 +145,10 @@ def parse_marker(text: str) -> Marker | None:
             expect.append(value)
         elif name == "needs":
             values["needs"] = tuple(v for v in value.split(",") if v)
-        elif name == "reason":
-            values["reason"] = value.strip()
+        elif name in ("reason", "nofollow"):
+            if not value.strip():
+                raise MarkerError(f'{text.strip()!r}: {name}="…" needs the reason')
+            values[name] = value.strip()
         elif name == "path":
             values["path"] = value
         elif name == "setup":
@@ -741,7 +745,10 @@ def run_block(block: Block, terminal: Terminal, report: PageReport, *, update: b
     assert marker is not None
     deadline = time.monotonic() + marker.retry
     while True:
-        failure = _attempt(block, terminal, report, update=update)
+        try:
+            failure = _attempt(block, terminal, report, update=update)
+        except FinalFailure as final:  # the block ran: running it again would not help
+            return str(final)
         if failure is None:
             terminal.keep()
             return None
@@ -779,7 +786,28 @@ def _attempt(block: Block, terminal: Terminal, report: PageReport, *, update: bo
                 f"{comparison.differences()}\n(DOCTEST_UPDATE=1 rewrites it)"
             )
         report.checked.append(block.where)
+    _follow(block, terminal, report, result.output.splitlines())
     return None
+
+
+class FinalFailure(Exception):
+    """A failure after the block passed (a command it printed): not retried."""
+
+
+def _follow(block: Block, terminal: Terminal, report: PageReport, printed: list[str]) -> None:
+    """Run the commands the CLI printed, as printed, after the block, in its terminal."""
+    assert block.marker is not None
+    terminal.keep()
+    if block.marker.nofollow:
+        return
+    for command in printed_commands(printed):
+        followed = terminal.run(command, timeout=block.marker.timeout, probe=True)
+        if followed.exit != 0:
+            raise FinalFailure(
+                f"{block.where}: `{command}`, a command the CLI printed, exited "
+                f"{followed.exit}:\n{followed.output}"
+            )
+        report.followed.append(command)
 
 
 def _attempt_console(
@@ -809,16 +837,7 @@ def _attempt_console(
                 f"{head} printed something else than the transcript shows:\n"
                 f"{comparison.differences()}\n(DOCTEST_UPDATE=1 rewrites it)"
             )
-    terminal.keep()  # the commands the CLI printed run after the transcript, in its terminal
-    for printed_lines, _ in ran:
-        for command in printed_commands(printed_lines):
-            followed = terminal.run(command, timeout=marker.timeout, probe=True)
-            if followed.exit != 0:
-                return (
-                    f"{block.where}: `{command}`, a command the CLI printed, exited "
-                    f"{followed.exit}:\n{followed.output}"
-                )
-            report.followed.append(command)
+    _follow(block, terminal, report, [line for lines, _ in ran for line in lines])
     if update:
         new = render_console(new_steps)
         if new != block.body.splitlines():

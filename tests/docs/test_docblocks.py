@@ -49,6 +49,7 @@ def test_a_marker_gives_the_kind_and_its_options() -> None:
         "<!-- doctest run -->",
         "<!-- doctest: file -->",  # a file needs a path
         "<!-- doctest: file path=../outside.yaml -->",
+        "<!-- doctest: run nofollow= -->",
     ],
 )
 def test_a_bad_marker_is_an_error(text: str) -> None:

@@ -1,10 +1,10 @@
 # The state docs/cli.md's examples start from, made on the page's local cloud with the same
-# commands a person uses (the terminal has run `eval "$(bedrock-tuner local env)"`):
+# commands a person uses (the terminal has run `eval "$(bedrock-tuner local env)"`, which
+# sets BEDROCK_TUNER_API_URL: every stack command of the page uses the local cloud):
 #   pipelines faq (Titan Text Express, approval above $0.01) and support-bot (the example);
 #   support-bot runs: train.jsonl and v2.jsonl approved and registered as versions 1 and 2,
 #   v3.jsonl rejected, v4.jsonl and v5.jsonl waiting for approval; a faq run waiting too;
 #   the alias support-bot/prod at version 1.
-export BEDROCK_TUNER_API_URL="$BT_API_URL"   # every stack command of the page: the local cloud
 
 printf 'base_model: amazon.titan-text-express-v1:0:8k\nbudget: {auto_approve_usd: 0.01}\n' > faq.yaml
 bedrock-tuner pipelines put faq faq.yaml > /dev/null
