@@ -57,8 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "Print `export` lines for the local cloud started by `bedrock-tuner local up`: "
             "AWS_ENDPOINT_URL, fake credentials and the region (for the AWS CLI and boto3), "
             "and BT_BUCKET, BT_STATE_MACHINE, BT_APPROVAL_FUNCTION, BT_API_URL, and "
-            "BEDROCK_TUNER_API_URL (so `bedrock-tuner runs …` and the other stack commands, as "
-            "the CLI prints them, use the local cloud)."
+            "BEDROCK_TUNER_API_URL (so the stack commands, such as `bedrock-tuner runs list`, "
+            "and the ones the CLI prints use the local cloud)."
         ),
     )
 
