@@ -84,9 +84,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the e2e tier last: the local cloud patches moto and sets process-wide environment
-    (endpoint, credentials, BT_* variables) that in-process ``mock_aws`` tests must not see."""
-    e2e = [i for i in items if "/tests/e2e/" in str(i.path)]
-    if e2e:
-        others = [i for i in items if "/tests/e2e/" not in str(i.path)]
-        items[:] = others + e2e
+    """Run the docs tier, then the e2e tier, last: the e2e tier's local cloud patches moto and
+    sets process-wide environment (endpoint, credentials, BT_* variables) that in-process
+    ``mock_aws`` tests must not see. The docs tier runs everything in subprocesses (its own
+    ``bedrock-tuner local up``, stopped at the end of each page) and keeps its environment
+    out of them, so it goes before e2e, not interleaved with the in-process tiers."""
+
+    def tier(item: pytest.Item) -> int:
+        path = str(item.path)
+        return 2 if "/tests/e2e/" in path else 1 if "/tests/docs/" in path else 0
+
+    items.sort(key=tier)  # stable: each tier keeps its order

@@ -1,7 +1,7 @@
-"""Every command ``bedrock-tuner local up`` prints, and every command docs/local-cloud.md shows,
-run as printed against a running ``local up`` (a separate process, as a person starts it): the
-AWS CLI lines (the real AWS CLI v1, from the dev extra), the approval, the boto3 snippet and
-the curl lines — each must exit 0 and do what it says.
+"""Every command ``bedrock-tuner local up`` prints, run as printed against a running ``local up``
+(a separate process, as a person starts it): the AWS CLI lines (the real AWS CLI v1, from the
+dev extra), the approval, the boto3 snippet and the curl lines — each must exit 0 and do what
+it says. The commands docs/local-cloud.md shows are run by the doc-test runner (tests/docs).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the environment's scripts: bedrock-tuner, aws, python3
-DOC = ROOT / "docs" / "local-cloud.md"
 
 
 @dataclass
@@ -298,51 +297,3 @@ def test_a_call_moto_does_not_implement_prints_one_line_not_tracebacks(local_up:
         printed
     )
     assert "bedrock" in said[0] and "moto" in said[0], said
-
-
-# ------------------------------------------------------------------------------ the docs
-def doc_blocks() -> list[list[str]]:
-    """The shell blocks of docs/local-cloud.md (bare fences; ```python is an API sample)."""
-    return [
-        [line for line in body.splitlines() if line.strip()]
-        for body in re.findall(r"^```\n(.*?)^```$", DOC.read_text(), re.S | re.M)
-    ]
-
-
-def test_every_command_in_the_local_cloud_docs_works_as_written(local_up: LocalUp) -> None:
-    if not (ROOT / ".venv" / "bin" / "activate").is_file():
-        pytest.skip("the docs activate the checkout's .venv (make install)")
-    blocks = doc_blocks()
-    (setup,) = [b for b in blocks if b == ["source .venv/bin/activate"]]
-    (use,) = [b for b in blocks if any(line.startswith("make demo") for line in b)]
-    (upload,) = [b for b in blocks if any("local env" in line for line in b)]
-    (approve,) = [b for b in blocks if any("approvals approve" in line for line in b)]
-    assert len(blocks) == 4, f"a new command block in {DOC.name}: run it here too\n{blocks}"
-
-    # `make demo` is `bedrock-tuner local demo` (the Makefile's recipe), run as such
-    make, fail_job, up = (line.split("  #")[0].strip() for line in use)
-    assert make == "make demo"
-    recipe = re.search(r"^demo:.*\n\t(.+)$", (ROOT / "Makefile").read_text(), re.M)
-    assert recipe and recipe.group(1) == "$(BIN)/bedrock-tuner local demo", recipe
-    demo = sh(local_up, "\n".join([*setup, "bedrock-tuner local demo"]), timeout=300)
-    assert "demo succeeded" in ok(demo)
-    failed = sh(local_up, "\n".join([*setup, fail_job]), timeout=300)
-    assert failed.returncode == 1, failed.stdout + failed.stderr  # the run failed, as asked
-    assert "Bedrock says: Maximum input token count 4919" in failed.stdout, failed.stdout
-    assert up == "bedrock-tuner local up"  # what the local_up fixture runs
-
-    # With local up running: the spec and the dataset start a run that waits for approval
-    before = {e["executionArn"] for e in local_up.executions()}
-    ok(sh(local_up, "\n".join(upload)))
-    (run,) = wait_until("the run of the upload", lambda: new_runs(local_up, before))
-    run_id = run["name"].rsplit("-", 1)[-1]
-    wait_until("its approval request", lambda: pending(local_up) == [run_id])
-    # approved in the same terminal (its exports are still set)
-    terminal = [line for line in upload if line.startswith(("source ", "eval ", "export "))]
-    out = ok(sh(local_up, "\n".join([*terminal, *approve])))
-    assert run_id in out, out
-    sfn = local_up.client("stepfunctions")
-    wait_until(
-        "the approved run to succeed",
-        lambda: sfn.describe_execution(executionArn=run["executionArn"])["status"] == "SUCCEEDED",
-    )

@@ -46,7 +46,9 @@ def test_readme_sample_validate_output_is_what_the_command_prints(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     readme = README.read_text()
-    block = re.search(r"\n```\n(?P<body>(?:IN)?VALID .*?)\n```", readme, flags=re.DOTALL)
+    block = re.search(
+        r"\n```(?:console\n\$ [^\n]*)?\n(?P<body>(?:IN)?VALID .*?)\n```", readme, flags=re.DOTALL
+    )
     assert block is not None
     sample = block["body"].splitlines()
     assert sample[0].startswith(("INVALID", "VALID"))

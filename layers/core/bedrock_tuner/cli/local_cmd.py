@@ -62,7 +62,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description=(
             "Print `export` lines for the local cloud started by `bedrock-tuner local up`: "
             "AWS_ENDPOINT_URL, fake credentials and the region (for the AWS CLI and boto3), "
-            "and BT_BUCKET, BT_STATE_MACHINE, BT_APPROVAL_FUNCTION, BT_API_URL."
+            "and BT_BUCKET, BT_STATE_MACHINE, BT_APPROVAL_FUNCTION, BT_API_URL, and "
+            "BEDROCK_TUNER_API_URL (so the stack commands, such as `bedrock-tuner runs list`, "
+            "and the ones the CLI prints use the local cloud)."
         ),
     )
 
@@ -202,6 +204,8 @@ def _up(args: argparse.Namespace) -> int:
                 "BT_STATE_MACHINE": stack.outputs.get("StateMachineArn", ""),
                 "BT_APPROVAL_FUNCTION": stack.outputs.get("HandleApprovalFunctionName", ""),
                 "BT_API_URL": api_url,
+                # the stack commands, and the ones the CLI prints, then use the local cloud
+                "BEDROCK_TUNER_API_URL": api_url,
             }
             _env_file(state_file).write_text(json.dumps(values, indent=2) + "\n")
             out.write(
