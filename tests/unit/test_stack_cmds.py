@@ -582,3 +582,20 @@ def test_runs_get_shows_the_cost_and_one_timestamp_format(
         "2026-01-01T10:00:01Z",
         "2026-01-01T10:00:04Z",
     ]
+
+
+def test_printed_follow_up_commands_name_the_same_stack() -> None:
+    """Issue 7, finding 2: a command the CLI prints runs as printed against the stack the
+    user named (not the default one)."""
+    from bedrock_tuner.cli.stack_cmds import with_target
+
+    text = "follow it: bedrock-tuner runs get r1\nsee `bedrock-tuner versions list f`.\n"
+    out = with_target(text, "--stack prod --region eu-west-1")
+    assert "follow it: bedrock-tuner runs get r1 --stack prod --region eu-west-1\n" in out
+    assert "`bedrock-tuner versions list f --stack prod --region eu-west-1`." in out
+    assert with_target("bedrock-tuner runs get r1 --local", "--stack x") == (
+        "bedrock-tuner runs get r1 --local"
+    )
+    assert with_target("bedrock-tuner validate f.jsonl --model m", "--local") == (
+        "bedrock-tuner validate f.jsonl --model m"  # not a stack command
+    )

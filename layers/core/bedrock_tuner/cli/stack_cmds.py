@@ -21,12 +21,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
+import shlex
 import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from bedrock_tuner.cli.table import cell, render_pairs, render_table
-from bedrock_tuner.errors import UsageError
+from bedrock_tuner.errors import BedrockTunerError, UsageError
 
 if TYPE_CHECKING:
     from bedrock_tuner.client.api import BedrockTunerApi
@@ -201,13 +203,55 @@ def run(args: argparse.Namespace) -> int:
     )
     api = BedrockTunerApi(ApiClient(endpoint.url, endpoint.region, endpoint.credentials))
     handler: Handler = args.stack_handler
-    doc, text = handler(api, args)
+    where = _where(args)
+    try:
+        doc, text = handler(api, args)
+    except BedrockTunerError as error:
+        if error.fix:  # the API's fix names commands: point them at the same stack
+            error.fix = with_target(error.fix, where)
+        raise
+    text = with_target(text, where)
     if args.json:
         if doc is not None:  # DELETE answers 204, no body
             sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(text)
     return 0
+
+
+_STACK_COMMAND = re.compile(r"bedrock-tuner (?:" + "|".join(COMMANDS) + r")\b[^`\n]*")
+_TARGET_FLAGS = ("--stack", "--local", "--api-url")
+
+
+def _where(args: argparse.Namespace) -> str:
+    """How this invocation found the stack, as flags a printed command repeats."""
+    if args.local:
+        return "--local"
+    if args.api_url:
+        return f"--api-url {shlex.quote(args.api_url)}"
+    parts = []
+    if args.stack:
+        parts.append(f"--stack {shlex.quote(args.stack)}")
+    if args.region:
+        parts.append(f"--region {shlex.quote(args.region)}")
+    return " ".join(parts)
+
+
+def with_target(text: str, where: str) -> str:
+    """Every stack command in ``text`` (``follow it: bedrock-tuner runs get R``, a fix's
+    `` `bedrock-tuner runs list` ``) with this invocation's ``--stack``/``--local``, so it
+    runs as printed against the same stack."""
+    if not where:
+        return text
+
+    def add(match: re.Match[str]) -> str:
+        command = match.group(0).rstrip(" .;,)")
+        rest = match.group(0)[len(command) :]
+        if any(flag in command.split() for flag in _TARGET_FLAGS):
+            return match.group(0)
+        return f"{command} {where}{rest}"
+
+    return _STACK_COMMAND.sub(add, text)
 
 
 # --------------------------------------------------------------------------- reading answers
