@@ -41,6 +41,7 @@ from bedrock_tuner.pipeline.spec import (
     pipeline_name_for_spec_key,
     spec_keys_for,
 )
+from bedrock_tuner.pipeline.tenancy import check_spec_access, shared_prefix_of
 from bedrock_tuner.pipeline.validation import REPORT_SUFFIX
 
 __all__ = [
@@ -106,7 +107,8 @@ def handle_spec_uploaded(bucket: str, key: str, deps: Deps) -> SpecUploadOutcome
     """A pipeline spec was uploaded: check it at once and subscribe its ``notify.emails``.
 
     A spec with problems is reported now (a ``spec_error`` notification with every
-    problem), not at the first dataset. Each address in ``notify.emails`` gets an email
+    problem), not at the first dataset; a valid one claims its model family
+    (:func:`~bedrock_tuner.pipeline.tenancy.check_spec_access`). Each address in ``notify.emails`` gets an email
     subscription to the topic filtered to messages that name it (the ``emails`` message
     attribute); AWS asks the person to confirm it once. Subscribing again is harmless, so a
     re-uploaded spec only adds new addresses; an address removed from the spec stops
@@ -123,6 +125,7 @@ def handle_spec_uploaded(bucket: str, key: str, deps: Deps) -> SpecUploadOutcome
                 status="ignored", reason=f"{key} is gone (deleted since)", pipeline=pipeline
             )
         spec = parse_spec(text, pipeline)
+        check_spec_access(spec, pipeline, deps, claim=True)
     except SpecError as error:
         note = render_spec_upload_error(
             error, pipeline=pipeline, bucket=bucket, key=key, region=deps.settings.region
@@ -160,7 +163,9 @@ def _load_spec(deps: Deps, bucket: str, pipeline: str) -> PipelineSpec:
     for key in spec_keys_for(pipeline):
         text = _read_spec_text(deps, bucket, key)
         if text is not None:
-            return parse_spec(text, pipeline)
+            spec = parse_spec(text, pipeline)
+            check_spec_access(spec, pipeline, deps, claim=True)
+            return spec
     raise SpecError(
         f"there is no pipeline spec for {pipeline}: pipelines/{pipeline}.yaml does not exist",
         path="",
@@ -280,6 +285,13 @@ def handle_dataset_uploaded(
     if dataset.bucket != deps.settings.data_bucket:
         return UploadOutcome(
             status="ignored", reason=f"{dataset.bucket} is not the pipeline's data bucket"
+        )
+    shared = shared_prefix_of(dataset.key, deps.settings.shared_data_prefixes)
+    if shared is not None:
+        return UploadOutcome(
+            status="ignored",
+            reason=f"{dataset.key} is shared data ({shared} is in SharedDataPrefixes), "
+            "not a pipeline's dataset",
         )
     marker = dataset.version_id or normalise_etag(dataset.etag)
     origin_id = run_id_for(dataset.bucket, dataset.key, marker)
