@@ -137,6 +137,9 @@ class ApprovalRecord(_Camel):
     reason: str | None = None
     pipeline: str | None = None
     why: str | None = None  # why the run waits (the budget decision)
+    # the decision reached the waiting workflow (False: recorded, its resume not yet
+    # delivered; None: decided before delivery was recorded, or not decided)
+    delivered: bool | None = None
 
 
 class JobRecord(_Camel):
@@ -561,7 +564,11 @@ class DynamoStateStore:
         reason: str | None,
         decided_at: str,
     ) -> ApprovalRecord:
-        """Record the decision of a pending approval (once).
+        """Record the decision of a pending approval (once), as not yet delivered.
+
+        The same decision by the same principal again, while its resume was not delivered
+        (``delivered = false``: the resume failed for a moment), returns the recorded
+        decision so the caller resumes again.
 
         Raises
         ------
@@ -570,13 +577,20 @@ class DynamoStateStore:
         ConflictError
             It was decided already (or expired).
         """
+        status = "APPROVED" if approved else "REJECTED"
         values: dict[str, Any] = {
-            ":status": "APPROVED" if approved else "REJECTED",
+            ":status": status,
             ":by": by,
             ":at": decided_at,
             ":pending": "PENDING",
+            ":delivered": False,
         }
-        sets = ["#status = :status", "decidedBy = :by", "decidedAt = :at"]
+        sets = [
+            "#status = :status",
+            "decidedBy = :by",
+            "decidedAt = :at",
+            "delivered = :delivered",
+        ]
         if reason:
             values[":reason"] = reason
             sets.append("reason = :reason")
@@ -599,6 +613,8 @@ class DynamoStateStore:
                     f"run {run_id} is not waiting for approval",
                     fix="list waiting runs with `bedrock-tuner approvals list`",
                 ) from exc
+            if current.status == status and current.decided_by == by and current.delivered is False:
+                return current  # the same decision, its resume not delivered yet: resume again
             raise ConflictError(
                 f"run {run_id} was already {current.status.lower()}"
                 + (f" by {current.decided_by}" if current.decided_by else "")
@@ -606,6 +622,16 @@ class DynamoStateStore:
                 fix="nothing to do; upload the dataset again to start a new run",
             ) from exc
         return ApprovalRecord.model_validate(_plain(response["Attributes"]))
+
+    def mark_approval_delivered(self, run_id: str) -> None:
+        """The decision reached the waiting workflow (``delivered = true``)."""
+        self._call(
+            "update_item",
+            Key=_item({"PK": f"RUN#{run_id}", "SK": "APPROVAL"}),
+            UpdateExpression="SET delivered = :true",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":true": _attr(True)},
+        )
 
     def expire_approval(self, run_id: str, *, only_pending: bool = False) -> bool:
         """The waiting task is gone (timed out, the execution ended, the run was stopped):

@@ -55,6 +55,8 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
     )
     if record.status in {"APPROVED", "REJECTED"}:
         delivered = _resume(deps, request.token, record)
+        if delivered:
+            deps.store.mark_approval_delivered(state.run_id)
         logger.info(
             "approval already decided: resumed at once",
             extra={"runId": state.run_id, "decision": record.status, "delivered": delivered},
@@ -86,12 +88,21 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
 def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
     """Record ``decision`` and resume the waiting workflow.
 
+    Delivery is idempotent (D7): the decision is recorded as not delivered, the task token
+    resumed, then the decision marked delivered. When resuming fails for a moment
+    (throttling, a 5xx) the error propagates — the API answers 429/503 with ``Retry-After``
+    — and the same decision by the same principal, sent again, resumes again instead of
+    being told the run was "already approved".
+
     Raises
     ------
     RunNotFoundError
         The run is not waiting for approval (unknown id, or never needed one).
     ConflictError
-        It was decided already, or the approval timed out before this decision came.
+        It was decided already (and delivered, or differently, or by someone else), or the
+        approval timed out before this decision came.
+    ThrottlingError, TransientError
+        Resuming the workflow failed for now; send the same decision again.
     """
     approved = decision.decision == "approve"
     record = deps.store.decide_approval(
@@ -110,6 +121,7 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
             "(the approval timed out or the execution ended)",
             fix="upload the dataset again to start a new run",
         )
+    deps.store.mark_approval_delivered(decision.run_id)
     deps.store.update_run(
         decision.run_id,
         status=RunStatus.APPROVED if approved else RunStatus.REJECTED,
@@ -117,7 +129,7 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
             name="approval",
             status="approved" if approved else "rejected",
             at=deps.now(),
-            detail=f"by {decision.by}" + (f": {decision.reason}" if decision.reason else ""),
+            detail=f"by {record.decided_by}" + (f": {record.reason}" if record.reason else ""),
         ),
     )
     logger.info(
@@ -125,4 +137,9 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
         extra={"runId": decision.run_id, "decision": decision.decision, "by": decision.by},
     )
     count("ApprovalDecided")
-    return {"runId": decision.run_id, "decision": decision.decision}
+    return {
+        "runId": decision.run_id,
+        "decision": decision.decision,
+        "by": record.decided_by,
+        "reason": record.reason,
+    }

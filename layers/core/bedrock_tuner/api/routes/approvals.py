@@ -16,7 +16,7 @@ router = new_router()
 @router.get("/approvals", summary="List pending approvals (oldest first)", tags=["approvals"])
 def list_approvals() -> list[ApprovalView]:
     return [
-        ApprovalView.model_validate(record.model_dump(exclude={"task_token"}))
+        ApprovalView.model_validate(record.model_dump(exclude={"task_token", "delivered"}))
         for record in default_deps().store.list_pending_approvals()
     ]
 
@@ -33,5 +33,4 @@ def decide(run_id: str, body: ApprovalBody) -> dict[str, Any]:
         by=caller_of(router.current_event),
         reason=body.reason,
     )
-    result = decide_approval(decision, default_deps())
-    return {**result, "by": decision.by, "reason": decision.reason}
+    return decide_approval(decision, default_deps())  # {runId, decision, by, reason}
