@@ -1,9 +1,10 @@
 """Approvals: a run over its auto-approve limit waits for a person.
 
 ``request_approval`` stores the workflow's task token with the run and tells people how to
-decide; ``decide_approval`` (the ``handle_approval`` function, called by the CLI or the
-API) records the decision once and resumes the workflow: ``SendTaskSuccess`` with
+decide; ``decide_approval`` (``POST /approvals/{run_id}``: the approver is the authenticated
+caller) records the decision once and resumes the workflow: ``SendTaskSuccess`` with
 ``{approved: true, by, reason}`` or ``SendTaskFailure`` with error ``ApprovalRejected``.
+The principal that started a run through ``POST /runs`` may not approve it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bedrock_tuner.aws.dynamo import ApprovalRecord
-from bedrock_tuner.errors import ConflictError
+from bedrock_tuner.errors import ConflictError, ForbiddenError
 from bedrock_tuner.notify.messages import render_notification
 from bedrock_tuner.observability import count, logger
 from bedrock_tuner.pipeline.deps import Deps
@@ -85,6 +86,18 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
     return {"runId": state.run_id, "status": "PENDING", "resumed": False}
 
 
+def _refuse_self_approval(decision: ApprovalDecision, deps: Deps) -> None:
+    """Four eyes: whoever started a run through ``POST /runs`` does not approve it. (An S3
+    upload names only the account as its requester, so uploads cannot be matched.)"""
+    run = deps.store.get_run(decision.run_id)
+    if run is not None and run.started_by and run.started_by == decision.by:
+        raise ForbiddenError(
+            f"{decision.by} started run {decision.run_id} and may not approve it",
+            fix="another person with the operator policy approves it: "
+            f"`bedrock-tuner approvals approve {decision.run_id}` (you may still reject it)",
+        )
+
+
 def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
     """Record ``decision`` and resume the waiting workflow.
 
@@ -98,6 +111,8 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
     ------
     RunNotFoundError
         The run is not waiting for approval (unknown id, or never needed one).
+    ForbiddenError
+        The approver started the run (``startedBy``): another person approves it.
     ConflictError
         It was decided already (and delivered, or differently, or by someone else), or the
         approval timed out before this decision came.
@@ -105,6 +120,8 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
         Resuming the workflow failed for now; send the same decision again.
     """
     approved = decision.decision == "approve"
+    if approved:
+        _refuse_self_approval(decision, deps)
     record = deps.store.decide_approval(
         decision.run_id,
         approved=approved,

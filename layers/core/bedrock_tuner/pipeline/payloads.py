@@ -207,7 +207,8 @@ class ApprovalRequest(_Wire):
 
 
 class ApprovalDecision(_Wire):
-    """``handle_approval``'s input (CLI / API)."""
+    """A decision on a waiting run (``POST /approvals/{run_id}``; ``by`` is the caller's
+    authenticated IAM principal, never a name from the request body)."""
 
     model_config = ConfigDict(
         extra="forbid", populate_by_name=True, alias_generator=to_camel, frozen=True

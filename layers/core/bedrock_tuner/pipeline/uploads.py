@@ -262,13 +262,23 @@ def _claim_run_id(
 
 
 def handle_dataset_uploaded(
-    dataset: DatasetInput, deps: Deps, *, retry: bool = False
+    dataset: DatasetInput,
+    deps: Deps,
+    *,
+    retry: bool = False,
+    started_by: str | None = None,
+    uploaded_by: str | None = None,
 ) -> UploadOutcome:
     """Start the run of one uploaded object (see the module docstring).
 
     A delivery of an object version that has a run already is a duplicate, unless ``retry``
     is set (``POST /runs``) and that run ended before any job started (``Run.retriable``):
     then a new run starts, linked to the old one (``retryOf``/``retriedBy``).
+
+    ``started_by`` (the IAM principal of ``POST /runs``) is recorded on the run as
+    ``startedBy``: that principal may not approve the run. ``uploaded_by`` (the S3 event's
+    ``requester``, an account id or service principal, not a person) is recorded as
+    ``uploadedBy`` for the record only.
 
     A missing or bad spec does not raise: it is recorded on the run (``SPEC_ERROR``) and
     sent as a ``spec_error`` notification naming every problem, and nothing starts; a key
@@ -341,6 +351,8 @@ def handle_dataset_uploaded(
         spec=snapshot,
         attempt=link.attempt,
         retry_of=link.retry_of,
+        started_by=started_by,
+        uploaded_by=uploaded_by,
     ).with_step("received", "ok", at=now, detail=dataset.uri)
     run, _ = deps.store.create_run(run)
     _link_retry(deps, link, run_id)
