@@ -214,3 +214,14 @@ def test_the_stacks_shared_prefixes_are_allowed(
     event = cloud.s3_event("datasets/shared-eval/golden.jsonl", uploaded)
     outcome = invoke("on_dataset_uploaded", event)
     assert outcome["status"] == "ignored" and "shared" in outcome["reason"]
+
+
+def test_a_stored_spec_naming_another_pipelines_family_shows_the_problem(cloud: Cloud) -> None:
+    spec_uploaded(cloud, VICTIM, BASE)
+    cloud.put_spec(INTRUDER, HOSTILE)  # written straight to the bucket, never checked
+    got = call("GET", f"/pipelines/{INTRUDER}").json()
+    assert got["spec"] is None
+    [problem] = got["error"]["problems"]
+    assert problem["path"] == "model_family" and VICTIM in problem["message"]
+    family = cloud.item("FAMILIES", f"FAMILY#{VICTIM}")
+    assert family is not None and family["owner"] == VICTIM  # reading claims nothing

@@ -216,7 +216,7 @@ class ApprovalDecision(_Wire):
 
     run_id: str = Field(min_length=2)
     decision: Literal["approve", "reject"]
-    by: str = Field(min_length=1, max_length=200)
+    by: str = Field(min_length=1, max_length=2048)  # an IAM ARN (a user path may be long)
     reason: str | None = Field(default=None, max_length=2000)
 
 
