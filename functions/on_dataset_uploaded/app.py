@@ -46,9 +46,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             table=deps.settings.idempotency_table,
             context=context,
         )
+    requester = detail.requester  # an account id (or service principal), not a person
     return run_idempotently(
         "on_dataset_uploaded",
-        lambda data: handle_dataset_uploaded(DatasetInput.model_validate(data), deps).wire(),
+        lambda data: handle_dataset_uploaded(
+            DatasetInput.model_validate(data), deps, uploaded_by=requester
+        ).wire(),
         dataset.wire(),
         key_jmespath="[bucket, key, versionId || etag]",
         table=deps.settings.idempotency_table,

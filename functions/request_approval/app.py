@@ -1,7 +1,8 @@
 """request_approval — state machine task "Wait for approval" (``waitForTaskToken``).
 
 Input ``{token, run: $}``: stores the token with the run and sends the "approval needed"
-notification. The execution resumes when handle_approval decides.
+notification. The execution resumes when a person decides through the API
+(``POST /approvals/{run_id}``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,15 @@ def _history(cloud: LocalCloud, arn: str) -> list[dict[str, Any]]:
 
 
 def _decide(cloud: LocalCloud, run_id: str, decision: str) -> None:
-    cloud.client("lambda").invoke(
-        FunctionName=cloud.stack.physical_id("HandleApprovalFunction"),
-        Payload=json.dumps(
-            {"runId": run_id, "decision": decision, "by": "e2e", "reason": "timeline test"}
-        ).encode(),
+    """Through the local API, as a person would (``POST /approvals/{run_id}``)."""
+    request = urllib.request.Request(
+        f"{cloud.api_url}/approvals/{run_id}",
+        data=json.dumps({"decision": decision, "reason": "timeline test"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
 
 
 def _wait_for(predicate: Any, timeout: float = 30.0) -> Any:

@@ -228,9 +228,11 @@ def test_every_command_the_banner_prints_runs_as_printed(local_up: LocalUp) -> N
     run_id = run["name"].rsplit("-", 1)[-1]
     wait_until("its approval request", lambda: pending(local_up) == [run_id])
     approve = block(blocks, "approve the oldest run")
+    assert not any("lambda invoke" in line or '"by"' in line for line in approve), approve
     out = ok(sh(local_up, exports + "\n" + "\n".join(approve)))
-    assert f'"runId": "{run_id}"' in out and '"decision": "approve"' in out, out
-    assert "errorMessage" not in out and '"FunctionError"' not in out, out
+    decided = json.loads(out)
+    assert decided["runId"] == run_id and decided["decision"] == "approve", out
+    assert decided["by"].startswith("arn:aws:iam::"), out  # the caller, not a typed name
     sfn = local_up.client("stepfunctions")
     arn = run["executionArn"]
     wait_until(

@@ -278,6 +278,22 @@ def _role_policy(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str
     cloud.client("iam").get_role_policy(RoleName=role, PolicyName=props["PolicyName"])
 
 
+def _managed_policy(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str, Any]) -> None:
+    """The API's role policies: created, their method ARNs resolved to this API."""
+    iam = cloud.client("iam")
+    policy = iam.get_policy(PolicyArn=stack.physical_id(lid))["Policy"]
+    version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])[
+        "PolicyVersion"
+    ]
+    document = version["Document"]
+    document = json.loads(document) if isinstance(document, str) else document
+    api = stack.physical_id("Api")
+    for statement in document["Statement"]:
+        assert statement["Action"] == "execute-api:Invoke", statement
+        for arn in statement["Resource"]:
+            assert f":execute-api:{cloud.region}:" in arn and f":{api}/v1/" in arn, arn
+
+
 def _key(cloud: LocalCloud, stack: Deployment, lid: str, props: dict[str, Any]) -> None:
     meta = cloud.client("kms").describe_key(KeyId=stack.physical_id(lid))["KeyMetadata"]
     assert meta["Enabled"]
@@ -361,6 +377,7 @@ CHECKS: dict[str, Callable[[LocalCloud, Deployment, str, dict[str, Any]], None]]
     "AWS::SQS::QueuePolicy": _queue_policy,
     "AWS::IAM::Role": _role,
     "AWS::IAM::RolePolicy": _role_policy,
+    "AWS::IAM::ManagedPolicy": _managed_policy,
     "AWS::KMS::Key": _key,
     "AWS::KMS::Alias": _alias,
     "AWS::Lambda::LayerVersion": _layer,

@@ -337,9 +337,15 @@ class TaskCalls:
 
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)  # tokens whose task has timed out
+    failures: list[str] = field(default_factory=list)  # error codes the next calls raise
 
     def of(self, kind: str) -> list[tuple[str, Any]]:
         return [(token, payload) for k, token, payload in self.calls if k == kind]
+
+    def fail_next(self, *codes: str) -> None:
+        """The next SendTask* calls fail with these AWS error codes (e.g.
+        ``ThrottlingException``), one each, as after the SDK's own retries gave up."""
+        self.failures.extend(codes)
 
 
 @pytest.fixture
@@ -350,6 +356,11 @@ def sfn_tasks(monkeypatch: pytest.MonkeyPatch) -> TaskCalls:
     record = TaskCalls()
 
     def check(token: str) -> None:
+        if record.failures:
+            code = record.failures.pop(0)
+            raise AWSError(
+                f"{code} (injected by the test)", code, 500 if "Internal" in code else 400
+            )
         if token in record.gone:
             raise TaskTimedOut("Task Timed Out: the task does not exist anymore")
 
@@ -366,6 +377,13 @@ def sfn_tasks(monkeypatch: pytest.MonkeyPatch) -> TaskCalls:
         check(task_token)
         record.calls.append(("heartbeat", task_token, None))
 
+    # One SDK attempt: an injected failure reaches the code as if the SDK's retries gave up.
+    from bedrock_tuner.aws import clients
+
+    monkeypatch.setitem(
+        clients.WORKFLOW_RETRIED, "stepfunctions", {"mode": "standard", "total_max_attempts": 1}
+    )
+    clients.reset_clients()
     monkeypatch.setattr(StepFunctionBackend, "send_task_success", success)
     monkeypatch.setattr(StepFunctionBackend, "send_task_failure", failure)
     monkeypatch.setattr(StepFunctionBackend, "send_task_heartbeat", heartbeat)

@@ -109,7 +109,7 @@ def test_a_registration_that_loses_the_race_takes_the_next_number(cloud: Cloud) 
     real = store.register_version
     raced = False
 
-    def racing(family: str, job_arn: str, build: Any) -> Any:
+    def racing(family: str, job_arn: str, build: Any, **kw: Any) -> Any:
         nonlocal raced
 
         def build_after_someone_else(number: int) -> Any:
@@ -120,7 +120,7 @@ def test_a_registration_that_loses_the_race_takes_the_next_number(cloud: Cloud) 
                 register_version(ExecutionState.model_validate(second), deps)
             return build(number)
 
-        return real(family, job_arn, build_after_someone_else)
+        return real(family, job_arn, build_after_someone_else, **kw)
 
     store.register_version = racing  # type: ignore[method-assign]
     output = invoke("register_model_version", first)

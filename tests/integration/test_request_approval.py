@@ -35,14 +35,3 @@ def test_pending_approvals_are_listed(cloud: Cloud) -> None:
     invoke("request_approval", {"token": "tok", "run": state})
     pending = default_deps().store.list_pending_approvals()
     assert [item.run_id for item in pending] == [state["runId"]]
-
-
-def test_a_retried_request_after_the_decision_resumes_at_once(
-    cloud: Cloud, sfn_tasks: TaskCalls
-) -> None:
-    state = validated(cloud, spec=SPEC)
-    invoke("request_approval", {"token": "tok-1", "run": state})
-    invoke("handle_approval", {"runId": state["runId"], "decision": "approve", "by": "jane"})
-    result = invoke("request_approval", {"token": "tok-2", "run": state})
-    assert result == {"runId": state["runId"], "status": "APPROVED", "resumed": True}
-    assert [token for token, _ in sfn_tasks.of("success")] == ["tok-1", "tok-2"]

@@ -15,7 +15,6 @@ from bedrock_tuner.pipeline.events import (
     parse_event,
 )
 from bedrock_tuner.pipeline.payloads import (
-    ApprovalDecision,
     ApprovalRequest,
     ExecutionState,
     NotifyRequest,
@@ -35,7 +34,6 @@ MODELS: list[tuple[str, type[BaseModel]]] = [
     ("sfn_request_approval", ApprovalRequest),
     ("sfn_track_job", TrackJobRequest),
     ("sfn_notify_", NotifyRequest),
-    ("cli_approval_", ApprovalDecision),
     ("api_", APIGatewayProxyEventModel),
 ]
 
@@ -73,10 +71,3 @@ def test_an_s3_event_is_not_a_bedrock_event() -> None:
         parse_event(load_event("s3_object_created"), BedrockJobStateChangeEvent)
     with pytest.raises(InvalidEventError):
         parse_event(["not", "a", "dict"], ExecutionState)
-
-
-def test_approval_decision_is_strict() -> None:
-    with pytest.raises(InvalidEventError):
-        parse_event({**load_event("cli_approval_approve"), "decision": "maybe"}, ApprovalDecision)
-    with pytest.raises(InvalidEventError):
-        parse_event({**load_event("cli_approval_approve"), "extra": 1}, ApprovalDecision)

@@ -20,7 +20,6 @@ def test_every_documented_function_has_a_handler() -> None:
                 "on_dataset_uploaded",
                 "validate_dataset",
                 "request_approval",
-                "handle_approval",
                 "start_customization_job",
                 "stop_customization_job",
                 "track_job",

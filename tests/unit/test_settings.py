@@ -64,3 +64,15 @@ def test_function_specific_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         settings.require_state_machine_arn()
     with pytest.raises(ConfigurationError, match="BT_SLACK_SECRET_ARN"):
         settings.require_slack_secret_arn()
+
+
+def test_shared_data_prefixes_are_folders_under_datasets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in REQUIRED.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BT_SHARED_DATA_PREFIXES", "datasets/shared-eval, /datasets/golden/,")
+    assert get_settings().shared_data_prefixes == ("datasets/shared-eval/", "datasets/golden/")
+    for bad in ("datasets/", "work/eval/", "datasets/../pipelines/"):
+        monkeypatch.setenv("BT_SHARED_DATA_PREFIXES", bad)
+        reset_settings()
+        with pytest.raises(ConfigurationError, match="BT_SHARED_DATA_PREFIXES"):
+            get_settings()

@@ -124,6 +124,13 @@ class RunNotFoundError(BedrockTunerError):
     code = "BT_RUN_NOT_FOUND"
 
 
+class ForbiddenError(BedrockTunerError):
+    """The caller may not do this: another pipeline's family, approving one's own run, an
+    unauthenticated approval (HTTP 403)."""
+
+    code = "BT_FORBIDDEN"
+
+
 class ConflictError(BedrockTunerError):
     """The request conflicts with the current state (already decided, name taken, ...)."""
 

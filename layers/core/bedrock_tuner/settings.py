@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     job_security_group_ids: CommaList = ()
     # The RFT grader functions the stack lets Bedrock invoke (RftGraderFunctionArns).
     rft_grader_arns: CommaList = ()
+    # key prefixes of the data bucket every pipeline may read validation data from
+    # (``SharedDataPrefixes``); each pipeline may always read its own ``datasets/<name>/``
+    shared_data_prefixes: CommaList = ()
     auto_approve_usd: float = Field(default=25.0, ge=0)
     max_concurrent_jobs: int = Field(default=2, ge=1)
     state_machine_arn: str | None = None
@@ -47,12 +50,35 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("BT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
     )
 
-    @field_validator("job_subnet_ids", "job_security_group_ids", "rft_grader_arns", mode="before")
+    @field_validator(
+        "job_subnet_ids",
+        "job_security_group_ids",
+        "rft_grader_arns",
+        "shared_data_prefixes",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("shared_data_prefixes")
+    @classmethod
+    def _shared_prefixes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        prefixes = tuple(
+            text if text.endswith("/") else text + "/"
+            for text in (item.strip().lstrip("/") for item in value)
+            if text
+        )
+        for prefix in prefixes:
+            parts = prefix.split("/")[:-1]
+            if len(parts) < 2 or parts[0] != "datasets" or any(p in ("", ".", "..") for p in parts):
+                raise ValueError(
+                    f"{prefix!r} is not a folder under datasets/ (e.g. datasets/shared-eval/): "
+                    "the stack's functions and Bedrock read validation data only under datasets/"
+                )
+        return prefixes
 
     @field_validator(
         "kms_key_arn",

@@ -7,7 +7,9 @@ in-flight jobs). Every write that could race is conditional:
   event id twice;
 - an approval is decided once;
 - version N of a family is written in one transaction with the counter (N-1 → N) and a
-  by-job item, so numbers are gap-free and a job registers at most once.
+  by-job item, so numbers are gap-free and a job registers at most once;
+- a family belongs to the pipeline that claimed it first (``owner``) and the pipelines its
+  owner lists (``writers``): registration and alias commits check it in their transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,10 +29,12 @@ from bedrock_tuner.aws.codes import error_code, retryable_error
 from bedrock_tuner.errors import (
     BedrockTunerError,
     ConflictError,
+    ForbiddenError,
     RunNotFoundError,
     TransientError,
 )
 from bedrock_tuner.pipeline.runs import TERMINAL_RUN_STATUSES, Run, RunStatus, Step
+from bedrock_tuner.pipeline.spec import family_owner_problem
 from bedrock_tuner.pipeline.tracking import JobState, JobStatus, is_terminal, status_rank
 from bedrock_tuner.registry.versions import ModelVersion, version_sort_key
 
@@ -98,6 +102,16 @@ def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
 
 
+def _condition_failed_at(exc: Exception, index: int) -> bool:
+    """A cancelled transaction whose item ``index`` failed its condition."""
+    response = getattr(exc, "response", None)
+    reasons = response.get("CancellationReasons") if isinstance(response, dict) else None
+    if not isinstance(reasons, list) or len(reasons) <= index:
+        return False
+    reason = reasons[index]
+    return isinstance(reason, dict) and reason.get("Code") == "ConditionalCheckFailed"
+
+
 # --------------------------------------------------------------------------- records
 
 _TERMINAL_FIELDS = frozenset({"status", "error", "outcome"})
@@ -123,6 +137,9 @@ class ApprovalRecord(_Camel):
     reason: str | None = None
     pipeline: str | None = None
     why: str | None = None  # why the run waits (the budget decision)
+    # the decision reached the waiting workflow (False: recorded, its resume not yet
+    # delivered; None: decided before delivery was recorded, or not decided)
+    delivered: bool | None = None
 
 
 class JobRecord(_Camel):
@@ -547,7 +564,11 @@ class DynamoStateStore:
         reason: str | None,
         decided_at: str,
     ) -> ApprovalRecord:
-        """Record the decision of a pending approval (once).
+        """Record the decision of a pending approval (once), as not yet delivered.
+
+        The same decision by the same principal again, while its resume was not delivered
+        (``delivered = false``: the resume failed for a moment), returns the recorded
+        decision so the caller resumes again.
 
         Raises
         ------
@@ -556,13 +577,20 @@ class DynamoStateStore:
         ConflictError
             It was decided already (or expired).
         """
+        status = "APPROVED" if approved else "REJECTED"
         values: dict[str, Any] = {
-            ":status": "APPROVED" if approved else "REJECTED",
+            ":status": status,
             ":by": by,
             ":at": decided_at,
             ":pending": "PENDING",
+            ":delivered": False,
         }
-        sets = ["#status = :status", "decidedBy = :by", "decidedAt = :at"]
+        sets = [
+            "#status = :status",
+            "decidedBy = :by",
+            "decidedAt = :at",
+            "delivered = :delivered",
+        ]
         if reason:
             values[":reason"] = reason
             sets.append("reason = :reason")
@@ -585,6 +613,8 @@ class DynamoStateStore:
                     f"run {run_id} is not waiting for approval",
                     fix="list waiting runs with `bedrock-tuner approvals list`",
                 ) from exc
+            if current.status == status and current.decided_by == by and current.delivered is False:
+                return current  # the same decision, its resume not delivered yet: resume again
             raise ConflictError(
                 f"run {run_id} was already {current.status.lower()}"
                 + (f" by {current.decided_by}" if current.decided_by else "")
@@ -592,6 +622,16 @@ class DynamoStateStore:
                 fix="nothing to do; upload the dataset again to start a new run",
             ) from exc
         return ApprovalRecord.model_validate(_plain(response["Attributes"]))
+
+    def mark_approval_delivered(self, run_id: str) -> None:
+        """The decision reached the waiting workflow (``delivered = true``)."""
+        self._call(
+            "update_item",
+            Key=_item({"PK": f"RUN#{run_id}", "SK": "APPROVAL"}),
+            UpdateExpression="SET delivered = :true",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":true": _attr(True)},
+        )
 
     def expire_approval(self, run_id: str, *, only_pending: bool = False) -> bool:
         """The waiting task is gone (timed out, the execution ended, the run was stopped):
@@ -872,17 +912,26 @@ class DynamoStateStore:
         return self.get_version(str(pointer["family"]), int(pointer["version"]))
 
     def register_version(
-        self, family: str, job_arn: str, build: Callable[[int], ModelVersion]
+        self,
+        family: str,
+        job_arn: str,
+        build: Callable[[int], ModelVersion],
+        *,
+        writer: str | None = None,
     ) -> tuple[ModelVersion, bool]:
         """Allocate the next version of ``family`` for ``job_arn`` and store it.
 
         One transaction: the counter moves from N-1 to N (condition), the version item
         and the by-job item are created (condition: absent). A lost race is retried with
         the next number; a job that is registered already gets its version back
-        (``created`` is ``False``).
+        (``created`` is ``False``). With ``writer`` (the registering pipeline) the family
+        item is part of the transaction: claimed for ``writer`` when it has no owner yet,
+        else the condition is that ``writer`` owns it or is one of its ``writers``.
 
         Raises
         ------
+        ForbiddenError
+            The family belongs to another pipeline that does not list ``writer``.
         TransientError
             Contention did not settle after a few attempts.
         """
@@ -922,9 +971,15 @@ class DynamoStateStore:
                 "family": family,
                 "version": version.version,
             }
+            claim = (
+                [self._family_claim(family, writer, at=version.registered_at)]
+                if writer is not None
+                else []
+            )
             try:
                 self._db.transact_write_items(
                     TransactItems=[
+                        *claim,
                         counter,
                         {
                             "Put": {
@@ -946,6 +1001,8 @@ class DynamoStateStore:
                 code = error_code(exc)
                 if code not in {"TransactionCanceledException", "TransactionConflictException"}:
                     raise self._error("TransactWriteItems", exc) from exc
+                if writer is not None and _condition_failed_at(exc, 0):
+                    self._refuse_family(family, writer)
                 # Someone registered this job, or took number N first: look again.
                 time.sleep(min(0.05 * 2**attempt, 1.0))
                 continue
@@ -983,6 +1040,80 @@ class DynamoStateStore:
 
     def get_family(self, family: str) -> dict[str, Any] | None:
         return self._get("FAMILIES", f"FAMILY#{family}")
+
+    @staticmethod
+    def _family_key(family: str) -> dict[str, Any]:
+        return _item({"PK": "FAMILIES", "SK": f"FAMILY#{family}"})
+
+    _MAY_WRITE = "attribute_not_exists(#owner) OR #owner = :me OR contains(writers, :me)"
+
+    def _family_claim(self, family: str, pipeline: str, *, at: str) -> dict[str, Any]:
+        """The transaction item that claims ``family`` for ``pipeline`` when it has no owner,
+        on condition that ``pipeline`` may write to it."""
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": self._family_key(family),
+                "UpdateExpression": "SET #family = :family, #owner = if_not_exists(#owner, :me), "
+                "createdAt = if_not_exists(createdAt, :at), updatedAt = :at",
+                "ConditionExpression": self._MAY_WRITE,
+                "ExpressionAttributeNames": {"#family": "family", "#owner": "owner"},
+                "ExpressionAttributeValues": {
+                    ":family": _attr(family),
+                    ":me": _attr(pipeline),
+                    ":at": _attr(at),
+                },
+            }
+        }
+
+    def claim_family(
+        self, family: str, pipeline: str, *, at: str, writers: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """Claim ``family`` for ``pipeline`` (first come) and, as its owner, store the
+        pipelines it shares the family with (``writers``, from the owner's spec: a list
+        that shrinks takes the share back). Another pipeline's family is left unchanged.
+
+        Returns the family item as it is now (read its ``owner``).
+        """
+        try:
+            response = self._call(
+                "update_item",
+                Key=self._family_key(family),
+                UpdateExpression="SET #family = :family, #owner = if_not_exists(#owner, :me), "
+                "writers = :writers, createdAt = if_not_exists(createdAt, :at), updatedAt = :at",
+                ConditionExpression="attribute_not_exists(#owner) OR #owner = :me",
+                ExpressionAttributeNames={"#family": "family", "#owner": "owner"},
+                ExpressionAttributeValues={
+                    ":family": _attr(family),
+                    ":me": _attr(pipeline),
+                    ":writers": _attr(list(writers)),
+                    ":at": _attr(at),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if not self._failed_condition(exc):
+                raise
+            current = self.get_family(family)
+            if current is None:
+                raise TransientError(f"family {family} changed while being claimed") from exc
+            return current
+        return _plain(response["Attributes"])
+
+    def check_family_writer(self, family: str, pipeline: str) -> None:
+        """Raise :class:`ForbiddenError` unless ``pipeline`` may write to ``family``."""
+        item = self.get_family(family) or {}
+        owner = item.get("owner")
+        if owner and owner != pipeline and pipeline not in (item.get("writers") or []):
+            message, fix = family_owner_problem(family, str(owner), pipeline)
+            raise ForbiddenError(message, fix=fix)
+
+    def _refuse_family(self, family: str, pipeline: str) -> NoReturn:
+        """A transaction's family condition failed: the :class:`ForbiddenError` naming the
+        owner as stored now."""
+        item = self._get("FAMILIES", f"FAMILY#{family}") or {}
+        message, fix = family_owner_problem(family, str(item.get("owner") or "?"), pipeline)
+        raise ForbiddenError(message, fix=fix)
 
     def list_family_items(self) -> list[dict[str, Any]]:
         """Every ``FAMILIES/FAMILY#<family>`` item (family, deployment), by name."""
@@ -1054,13 +1185,18 @@ class DynamoStateStore:
         expected_revision: int,
         fields: Mapping[str, Any],
         history: Mapping[str, Any],
+        writer: str | None = None,
     ) -> None:
         """One transaction: the alias item gets ``fields`` and ``revision + 1`` and loses
         its lease (condition: our lease, revision unchanged); the history item
-        ``ALIAS#<alias>#<revision+1:08d>`` is created.
+        ``ALIAS#<alias>#<revision+1:08d>`` is created. With ``writer`` (a pipeline promoting
+        its own version) the family item is checked in the same transaction: ``writer`` owns
+        it or is one of its ``writers``.
 
         Raises
         ------
+        ForbiddenError
+            ``writer`` may not write to the family (its owner took the share back).
         ConflictError
             The lease was lost or the revision moved (another promotion won).
         ThrottlingError, TransientError
@@ -1101,6 +1237,21 @@ class DynamoStateStore:
             "SK": f"ALIAS#{alias}#{revision:08d}",
             **history,
         }
+        check = (
+            [
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": self._family_key(family),
+                        "ConditionExpression": self._MAY_WRITE,
+                        "ExpressionAttributeNames": {"#owner": "owner"},
+                        "ExpressionAttributeValues": {":me": _attr(writer)},
+                    }
+                }
+            ]
+            if writer is not None
+            else []
+        )
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -1112,10 +1263,13 @@ class DynamoStateStore:
                             "ConditionExpression": "attribute_not_exists(PK)",
                         }
                     },
+                    *check,
                 ]
             )
         except Exception as exc:
             if error_code(exc) == "TransactionCanceledException":
+                if writer is not None and _condition_failed_at(exc, 2):
+                    self._refuse_family(family, writer)
                 raise ConflictError(
                     f"alias {alias} of {family} changed during the promotion (lease lost)",
                     fix="read the alias and its history, then promote again",

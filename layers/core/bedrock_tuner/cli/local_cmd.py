@@ -62,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description=(
             "Print `export` lines for the local cloud started by `bedrock-tuner local up`: "
             "AWS_ENDPOINT_URL, fake credentials and the region (for the AWS CLI and boto3), "
-            "and BT_BUCKET, BT_STATE_MACHINE, BT_APPROVAL_FUNCTION, BT_API_URL, and "
+            "and BT_BUCKET, BT_STATE_MACHINE, BT_API_URL, and "
             "BEDROCK_TUNER_API_URL (so the stack commands, such as `bedrock-tuner runs list`, "
             "and the ones the CLI prints use the local cloud)."
         ),
@@ -88,7 +88,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     demo.add_argument(
         "--no-approve",
         action="store_true",
-        help="leave runs that need approval waiting (default: approve them as 'demo')",
+        help="leave runs that need approval waiting (default: approve them through the local "
+        "API, as a person would)",
     )
     demo.add_argument(
         "--speed",
@@ -165,7 +166,7 @@ def _demo(args: argparse.Namespace) -> int:
             fail_job=args.fail_job,
             speed=args.speed,
             timeout_s=args.timeout,
-            approve_as=None if args.no_approve else "demo",
+            approve=not args.no_approve,
         )
     )
 
@@ -202,7 +203,6 @@ def _up(args: argparse.Namespace) -> int:
                 "AWS_DEFAULT_REGION": cloud.region,
                 "BT_BUCKET": stack.physical_id("DataBucket"),
                 "BT_STATE_MACHINE": stack.outputs.get("StateMachineArn", ""),
-                "BT_APPROVAL_FUNCTION": stack.outputs.get("HandleApprovalFunctionName", ""),
                 "BT_API_URL": api_url,
                 # the stack commands, and the ones the CLI prints, then use the local cloud
                 "BEDROCK_TUNER_API_URL": api_url,
@@ -272,7 +272,6 @@ def banner(
     checkout (bash or zsh; AWS CLI v1 or v2) — tests/e2e/test_local_up_commands.py runs them."""
     endpoint, region = values["AWS_ENDPOINT_URL"], values["AWS_DEFAULT_REGION"]
     bucket, sm, api = values["BT_BUCKET"], values["BT_STATE_MACHINE"], values["BT_API_URL"]
-    approve = values["BT_APPROVAL_FUNCTION"]
     first_run = (
         "python3 -c 'import json,sys; runs = json.load(sys.stdin) or "
         'sys.exit("no run is waiting for approval"); print(runs[0]["runId"])\''
@@ -300,15 +299,14 @@ Use it from another terminal, in this checkout (bash or zsh), with the AWS CLI (
   aws stepfunctions list-executions --state-machine-arn {sm}
   aws bedrock list-model-customization-jobs
 
-or export them, with BT_BUCKET, BT_STATE_MACHINE, BT_APPROVAL_FUNCTION and BT_API_URL, by:
+or export them, with BT_BUCKET, BT_STATE_MACHINE and BT_API_URL, by:
 
   eval "$(bedrock-tuner local env)"
 
-approve the oldest run that waits for approval (`bedrock-tuner approvals approve RUN_ID --reason R --local` does the same):
+approve the oldest run that waits for approval, through the API: the approver is the caller, never a name you type (`bedrock-tuner approvals approve RUN_ID --reason R --local` does the same):
 
   RUN_ID=$(curl -s {api}/approvals | {first_run})
-  printf '{{"runId": "%s", "decision": "approve", "by": "me"}}' "$RUN_ID" > /tmp/approve.json
-  aws lambda invoke --function-name {approve} --payload fileb:///tmp/approve.json /dev/stdout
+  curl -s --fail-with-body -X POST {api}/approvals/$RUN_ID -H 'Content-Type: application/json' -d '{{"decision": "approve", "reason": "tried it locally"}}'
 
 or boto3:
 

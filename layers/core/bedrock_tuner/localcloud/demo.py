@@ -12,7 +12,6 @@ was registered.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import sys
@@ -45,7 +44,7 @@ class DemoOptions:
     fail_job: str | None = None  # make the Bedrock job fail with this message
     speed: float = 1.0  # multiplies the simulated Bedrock stage durations
     timeout_s: float = 120.0
-    approve_as: str | None = "demo"  # approve runs that wait for approval (None: leave them)
+    approve: bool = True  # approve runs that wait, through the local API, as a person would
 
 
 class _Style:
@@ -388,8 +387,8 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
         approved: set[str] = set()
         while time.monotonic() < deadline:
             timeline.poll()
-            if options.approve_as:
-                _approve_waiting_runs(cloud, timeline, options.approve_as, approved)
+            if options.approve:
+                _approve_waiting_runs(cloud, timeline, approved)
             if timeline.executions and not timeline.running():
                 break
             if not timeline.executions and _upload_failed(cloud):
@@ -461,28 +460,33 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
         return 0 if ok else 1
 
 
-def _approve_waiting_runs(
-    cloud: LocalCloud, timeline: Timeline, person: str, done: set[str]
-) -> None:
-    """Approve each run that asked for approval, as a person would (HandleApprovalFunction)."""
+def _approve_waiting_runs(cloud: LocalCloud, timeline: Timeline, done: set[str]) -> None:
+    """Approve each run that asked for approval as a person would: ``POST /approvals/{run}``
+    on the local API front (the approver is the front's caller, the local user)."""
+    from botocore.credentials import Credentials
+
+    from bedrock_tuner.client.api import BedrockTunerApi
+    from bedrock_tuner.client.http import ApiClient
+    from bedrock_tuner.errors import BedrockTunerError
+
+    api: BedrockTunerApi | None = None
     for note in cloud.notifications.all("approval_needed"):
         body = note.body
         run_id = body.get("run_id") if isinstance(body, dict) else None
         if not run_id or run_id in done:
             continue
         done.add(run_id)
-        name = cloud.stack.physical_id("HandleApprovalFunction")
-        timeline.note(f"  ✋ {person} approves run {run_id} (invokes HandleApprovalFunction)")
-        response = cloud.client("lambda").invoke(
-            FunctionName=name,
-            Payload=json.dumps(
-                {"runId": run_id, "decision": "approve", "by": person, "reason": "make demo"}
-            ).encode(),
-        )
-        if response.get("FunctionError"):
-            timeline.note(
-                f"  ✗ approval failed: {_short_cause(response['Payload'].read().decode())}"
+        if api is None:
+            api = BedrockTunerApi(
+                ApiClient(cloud.api_url, cloud.region, Credentials("testing", "testing"))
             )
+        timeline.note(f"  ✋ approving run {run_id} (POST /approvals/{run_id} on the local API)")
+        try:
+            decided = api.decide(run_id, "approve", reason="make demo")
+        except BedrockTunerError as exc:
+            timeline.note(f"  ✗ approval failed: {_short_cause(exc.message)}")
+        else:
+            timeline.note(f"  ✓ approved by {decided.get('by')}")
 
 
 def _failure_summary(cloud: LocalCloud, run_id: str) -> list[str]:

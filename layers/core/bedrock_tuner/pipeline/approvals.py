@@ -1,9 +1,10 @@
 """Approvals: a run over its auto-approve limit waits for a person.
 
 ``request_approval`` stores the workflow's task token with the run and tells people how to
-decide; ``decide_approval`` (the ``handle_approval`` function, called by the CLI or the
-API) records the decision once and resumes the workflow: ``SendTaskSuccess`` with
+decide; ``decide_approval`` (``POST /approvals/{run_id}``: the approver is the authenticated
+caller) records the decision once and resumes the workflow: ``SendTaskSuccess`` with
 ``{approved: true, by, reason}`` or ``SendTaskFailure`` with error ``ApprovalRejected``.
+The principal that started a run through ``POST /runs`` may not approve it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bedrock_tuner.aws.dynamo import ApprovalRecord
-from bedrock_tuner.errors import ConflictError
+from bedrock_tuner.errors import ConflictError, ForbiddenError
 from bedrock_tuner.notify.messages import render_notification
 from bedrock_tuner.observability import count, logger
 from bedrock_tuner.pipeline.deps import Deps
@@ -55,6 +56,8 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
     )
     if record.status in {"APPROVED", "REJECTED"}:
         delivered = _resume(deps, request.token, record)
+        if delivered:
+            deps.store.mark_approval_delivered(state.run_id)
         logger.info(
             "approval already decided: resumed at once",
             extra={"runId": state.run_id, "decision": record.status, "delivered": delivered},
@@ -83,17 +86,42 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
     return {"runId": state.run_id, "status": "PENDING", "resumed": False}
 
 
+def _refuse_self_approval(decision: ApprovalDecision, deps: Deps) -> None:
+    """Four eyes: whoever started a run through ``POST /runs`` does not approve it. (An S3
+    upload names only the account as its requester, so uploads cannot be matched.)"""
+    run = deps.store.get_run(decision.run_id)
+    if run is not None and run.started_by and run.started_by == decision.by:
+        raise ForbiddenError(
+            f"{decision.by} started run {decision.run_id} and may not approve it",
+            fix="another person with the operator policy approves it: "
+            f"`bedrock-tuner approvals approve {decision.run_id}` (you may still reject it)",
+        )
+
+
 def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
     """Record ``decision`` and resume the waiting workflow.
+
+    Delivery is idempotent (D7): the decision is recorded as not delivered, the task token
+    resumed, then the decision marked delivered. When resuming fails for a moment
+    (throttling, a 5xx) the error propagates — the API answers 429/503 with ``Retry-After``
+    — and the same decision by the same principal, sent again, resumes again instead of
+    being told the run was "already approved".
 
     Raises
     ------
     RunNotFoundError
         The run is not waiting for approval (unknown id, or never needed one).
+    ForbiddenError
+        The approver started the run (``startedBy``): another person approves it.
     ConflictError
-        It was decided already, or the approval timed out before this decision came.
+        It was decided already (and delivered, or differently, or by someone else), or the
+        approval timed out before this decision came.
+    ThrottlingError, TransientError
+        Resuming the workflow failed for now; send the same decision again.
     """
     approved = decision.decision == "approve"
+    if approved:
+        _refuse_self_approval(decision, deps)
     record = deps.store.decide_approval(
         decision.run_id,
         approved=approved,
@@ -110,6 +138,7 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
             "(the approval timed out or the execution ended)",
             fix="upload the dataset again to start a new run",
         )
+    deps.store.mark_approval_delivered(decision.run_id)
     deps.store.update_run(
         decision.run_id,
         status=RunStatus.APPROVED if approved else RunStatus.REJECTED,
@@ -117,7 +146,7 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
             name="approval",
             status="approved" if approved else "rejected",
             at=deps.now(),
-            detail=f"by {decision.by}" + (f": {decision.reason}" if decision.reason else ""),
+            detail=f"by {record.decided_by}" + (f": {record.reason}" if record.reason else ""),
         ),
     )
     logger.info(
@@ -125,4 +154,9 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
         extra={"runId": decision.run_id, "decision": decision.decision, "by": decision.by},
     )
     count("ApprovalDecided")
-    return {"runId": decision.run_id, "decision": decision.decision}
+    return {
+        "runId": decision.run_id,
+        "decision": decision.decision,
+        "by": record.decided_by,
+        "reason": record.reason,
+    }

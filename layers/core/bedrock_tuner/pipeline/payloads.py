@@ -207,7 +207,8 @@ class ApprovalRequest(_Wire):
 
 
 class ApprovalDecision(_Wire):
-    """``handle_approval``'s input (CLI / API)."""
+    """A decision on a waiting run (``POST /approvals/{run_id}``; ``by`` is the caller's
+    authenticated IAM principal, never a name from the request body)."""
 
     model_config = ConfigDict(
         extra="forbid", populate_by_name=True, alias_generator=to_camel, frozen=True
@@ -215,7 +216,7 @@ class ApprovalDecision(_Wire):
 
     run_id: str = Field(min_length=2)
     decision: Literal["approve", "reject"]
-    by: str = Field(min_length=1, max_length=200)
+    by: str = Field(min_length=1, max_length=2048)  # an IAM ARN (a user path may be long)
     reason: str | None = Field(default=None, max_length=2000)
 
 

@@ -94,10 +94,14 @@ def _effective_hyperparameters(spec: PipelineSpec) -> dict[str, str]:
 def register_version(state: ExecutionState, deps: Deps) -> VersionOutput:
     """Allocate the next version of the run's family for its job and store the lineage.
 
-    Registering the same job again returns the version it already has.
+    Registering the same job again returns the version it already has. The family must be
+    the pipeline's own, or shared with it by its owner (``family_writers``): checked in the
+    registration's transaction, so a share taken back while the job ran is honoured.
 
     Raises
     ------
+    ForbiddenError
+        The family belongs to another pipeline that does not list this one.
     InvalidEventError
         The state lacks ``job`` or a completed ``jobResult`` with the model ARN.
     ThrottlingError, TransientError
@@ -161,7 +165,9 @@ def register_version(state: ExecutionState, deps: Deps) -> VersionOutput:
             run_started_at=run.created_at if run else None,
         )
 
-    version, created = deps.store.register_version(family, job.job_arn, build)
+    version, created = deps.store.register_version(
+        family, job.job_arn, build, writer=state.pipeline
+    )
     if run is not None:
         deps.store.update_run(
             state.run_id,
@@ -180,7 +186,6 @@ def register_version(state: ExecutionState, deps: Deps) -> VersionOutput:
     )
     if created:
         count("VersionRegistered")
-    deps.store.put_family(family, at=registered_at)  # idempotent: list_families finds it
     output = version.summary()
     promotion = _auto_promote(deps, family, version, spec, run_id=state.run_id if run else None)
     if promotion is not None:

@@ -226,6 +226,8 @@ class Run(_Record):
     job: dict[str, Any] | None = None  # the start step's output (jobArn, jobName, outputUri …)
     job_status: str | None = None  # the Bedrock job's last known status
     output_model_arn: str | None = None  # the custom model the job produced, if any
+    started_by: str | None = None  # the IAM principal that started it (POST /runs)
+    uploaded_by: str | None = None  # the S3 event's requester: an account id, not a person
 
     def with_step(
         self, name: str, status: str, *, at: str | None = None, detail: str | None = None

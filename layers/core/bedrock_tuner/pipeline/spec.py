@@ -56,11 +56,16 @@ __all__ = [
     "PipelineSpec",
     "RftSpec",
     "ValidationSpec",
+    "check_data_locations",
     "check_pipeline_name",
+    "data_location_problems",
+    "family_owner_problem",
+    "normalise_prefix",
     "parse_spec",
     "pipeline_name_for_key",
     "pipeline_name_for_spec_key",
     "spec_keys_for",
+    "spec_problems_error",
 ]
 
 DATASETS_PREFIX = "datasets/"
@@ -242,6 +247,7 @@ class PipelineSpec(_Section):
     tags: dict[str, str] = Field(default_factory=dict)
     custom_model_name: str = "{pipeline}-{date}-{run}"
     model_family: str | None = None
+    family_writers: tuple[str, ...] = ()  # other pipelines that may register into the family
     promotion: Literal["manual", "auto_if_better"] = "manual"
     promotion_metric: Literal["validation_loss", "training_loss"] | None = None
     distillation: DistillationSpec | None = None
@@ -334,6 +340,17 @@ class PipelineSpec(_Section):
                 "start with a letter or digit; use up to 64 letters, digits, . _ -",
             )
         return value
+
+    @field_validator("family_writers")
+    @classmethod
+    def _writers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [name for name in value if not _NAME.match(name)]
+        if bad:
+            raise _problem(
+                f"not a pipeline name: {', '.join(map(repr, bad))}",
+                "list pipeline names (the folders under datasets/), e.g. [support-bot-eu]",
+            )
+        return tuple(dict.fromkeys(value))  # in order, once each
 
     @field_validator("customization_type", mode="before")
     @classmethod
@@ -656,6 +673,105 @@ def _path(loc: tuple[str | int, ...]) -> str:
     return out
 
 
+# --------------------------------------------------------------------------- tenancy
+
+
+def normalise_prefix(prefix: str) -> str:
+    """A key prefix as the checks compare it: no leading slash, one trailing slash."""
+    text = prefix.strip().lstrip("/")
+    return text if not text or text.endswith("/") else text + "/"
+
+
+def data_location_problems(
+    spec: PipelineSpec, pipeline: str, *, data_bucket: str, shared_prefixes: tuple[str, ...] = ()
+) -> list[tuple[str, str, str]]:
+    """``(path, message, fix)`` for each data location of ``spec`` its pipeline may not read.
+
+    ``validation.file`` must be a key under ``datasets/<pipeline>/`` of the data bucket, or
+    under one of the stack's ``shared_prefixes`` (``SharedDataPrefixes``); a file in any other
+    bucket, or under another pipeline's prefix, would let one pipeline train on (and read the
+    metrics of) data that is not its own.
+    """
+    if spec.validation is None or spec.validation.file is None:
+        return []
+    value = spec.validation.file
+    own = f"{DATASETS_PREFIX}{pipeline}/"
+    allowed = [own, *(p for p in map(normalise_prefix, shared_prefixes) if p)]
+    move = (
+        f"put it under s3://{data_bucket}/{own} and write `file: {own}<name>.jsonl`"
+        + (f" (or under a shared prefix: {', '.join(allowed[1:])})" if len(allowed) > 1 else "")
+        + "; data other pipelines may use goes under a prefix the stack's operators list in "
+        "SharedDataPrefixes"
+    )
+    key = value
+    if value.startswith("s3://"):
+        bucket, _, key = value.removeprefix("s3://").partition("/")
+        if bucket != data_bucket:
+            return [
+                (
+                    "validation.file",
+                    f"{value} is in another bucket ({bucket}): a pipeline reads validation "
+                    f"data only from the stack's data bucket ({data_bucket})",
+                    move,
+                )
+            ]
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        return [
+            (
+                "validation.file",
+                f"{value} has '.' or '..' (or empty) segments in its key",
+                f"write the key as it is stored, e.g. {own}validation.jsonl",
+            )
+        ]
+    if not any(key.startswith(prefix) for prefix in allowed):
+        where = " or ".join(allowed)
+        return [
+            (
+                "validation.file",
+                f"{value} is outside {where}: a pipeline reads only its own validation data",
+                move,
+            )
+        ]
+    return []
+
+
+def check_data_locations(
+    spec: PipelineSpec, pipeline: str, *, data_bucket: str, shared_prefixes: tuple[str, ...] = ()
+) -> None:
+    """Raise :class:`SpecError` when :func:`data_location_problems` finds any."""
+    problems = data_location_problems(
+        spec, pipeline, data_bucket=data_bucket, shared_prefixes=shared_prefixes
+    )
+    if problems:
+        raise spec_problems_error(f"{PIPELINES_PREFIX}{pipeline}.yaml", problems)
+
+
+def family_owner_problem(family: str, owner: str, pipeline: str) -> tuple[str, str]:
+    """``(message, fix)`` when ``pipeline`` names ``family``, which ``owner`` owns and does
+    not share with it."""
+    return (
+        f"model family {family} belongs to pipeline {owner}, which does not list {pipeline} "
+        "in its family_writers",
+        f"use a family of your own (remove model_family, or name a new one), or ask the "
+        f"owners of {owner} to add `family_writers: [{pipeline}]` to "
+        f"{PIPELINES_PREFIX}{owner}.yaml",
+    )
+
+
+def spec_problems_error(label: str, problems: list[tuple[str, str, str]]) -> SpecError:
+    """One :class:`SpecError` for ``(path, message, fix)`` problems of the spec ``label``."""
+    unique: list[tuple[str, str, str]] = []
+    for entry in problems:
+        if entry not in unique:
+            unique.append(entry)
+    if len(unique) == 1:
+        path, message, fix = unique[0]
+        return SpecError(f"{label}: {path}: {message}", path=path, fix=fix, problems=tuple(unique))
+    lines = [f"{label} has {len(unique)} problems:"]
+    lines += [f"  - {path}: {message} (fix: {fix})" for path, message, fix in unique]
+    return SpecError("\n".join(lines), path=unique[0][0], problems=tuple(unique))
+
+
 # --------------------------------------------------------------------------- parsing
 
 
@@ -825,14 +941,5 @@ def _spec_error(label: str, exc: ValidationError) -> SpecError:
         ctx = error.get("ctx") or {}
         fix = str(ctx.get("fix") or _fix_for(error))
         path = _path(tuple(error["loc"])) or "(top level)"
-        entry = (path, str(error["msg"]), fix)
-        if entry not in problems:
-            problems.append(entry)
-    if len(problems) == 1:
-        path, message, fix = problems[0]
-        return SpecError(
-            f"{label}: {path}: {message}", path=path, fix=fix, problems=tuple(problems)
-        )
-    lines = [f"{label} has {len(problems)} problems:"]
-    lines += [f"  - {path}: {message} (fix: {fix})" for path, message, fix in problems]
-    return SpecError("\n".join(lines), path=problems[0][0], problems=tuple(problems))
+        problems.append((path, str(error["msg"]), fix))
+    return spec_problems_error(label, problems)

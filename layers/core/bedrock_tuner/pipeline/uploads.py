@@ -42,6 +42,7 @@ from bedrock_tuner.pipeline.spec import (
     pipeline_name_for_spec_key,
     spec_keys_for,
 )
+from bedrock_tuner.pipeline.tenancy import check_spec_access, shared_prefix_of
 from bedrock_tuner.pipeline.validation import REPORT_SUFFIX
 
 __all__ = [
@@ -107,7 +108,8 @@ def handle_spec_uploaded(bucket: str, key: str, deps: Deps) -> SpecUploadOutcome
     """A pipeline spec was uploaded: check it at once and subscribe its ``notify.emails``.
 
     A spec with problems is reported now (a ``spec_error`` notification with every
-    problem), not at the first dataset. Each address in ``notify.emails`` gets an email
+    problem), not at the first dataset; a valid one claims its model family
+    (:func:`~bedrock_tuner.pipeline.tenancy.check_spec_access`). Each address in ``notify.emails`` gets an email
     subscription to the topic filtered to messages that name it (the ``emails`` message
     attribute); AWS asks the person to confirm it once. Subscribing again is harmless, so a
     re-uploaded spec only adds new addresses; an address removed from the spec stops
@@ -126,6 +128,7 @@ def handle_spec_uploaded(bucket: str, key: str, deps: Deps) -> SpecUploadOutcome
                 status="ignored", reason=f"{key} is gone (deleted since)", pipeline=pipeline
             )
         spec = parse_spec(text, pipeline, rft_graders=deps.settings.rft_grader_arns)
+        check_spec_access(spec, pipeline, deps, claim=True)
     except SpecError as error:
         note = render_spec_upload_error(
             error, pipeline=pipeline, bucket=bucket, key=key, region=deps.settings.region
@@ -163,7 +166,9 @@ def _load_spec(deps: Deps, bucket: str, pipeline: str) -> PipelineSpec:
     for key in spec_keys_for(pipeline):
         text = _read_spec_text(deps, bucket, key)
         if text is not None:
-            return parse_spec(text, pipeline, rft_graders=deps.settings.rft_grader_arns)
+            spec = parse_spec(text, pipeline, rft_graders=deps.settings.rft_grader_arns)
+            check_spec_access(spec, pipeline, deps, claim=True)
+            return spec
     raise SpecError(
         f"there is no pipeline spec for {pipeline}: pipelines/{pipeline}.yaml does not exist",
         path="",
@@ -276,13 +281,23 @@ def decode_event_key(bucket: str, key: str, deps: Deps) -> str:
 
 
 def handle_dataset_uploaded(
-    dataset: DatasetInput, deps: Deps, *, retry: bool = False
+    dataset: DatasetInput,
+    deps: Deps,
+    *,
+    retry: bool = False,
+    started_by: str | None = None,
+    uploaded_by: str | None = None,
 ) -> UploadOutcome:
     """Start the run of one uploaded object (see the module docstring).
 
     A delivery of an object version that has a run already is a duplicate, unless ``retry``
     is set (``POST /runs``) and that run ended before any job started (``Run.retriable``):
     then a new run starts, linked to the old one (``retryOf``/``retriedBy``).
+
+    ``started_by`` (the IAM principal of ``POST /runs``) is recorded on the run as
+    ``startedBy``: that principal may not approve the run. ``uploaded_by`` (the S3 event's
+    ``requester``, an account id or service principal, not a person) is recorded as
+    ``uploadedBy`` for the record only.
 
     A missing or bad spec does not raise: it is recorded on the run (``SPEC_ERROR``) and
     sent as a ``spec_error`` notification naming every problem, and nothing starts; a key
@@ -300,6 +315,13 @@ def handle_dataset_uploaded(
     key = decode_event_key(dataset.bucket, dataset.key, deps)
     if key != dataset.key:
         dataset = dataset.model_copy(update={"key": key})
+    shared = shared_prefix_of(dataset.key, deps.settings.shared_data_prefixes)
+    if shared is not None:
+        return UploadOutcome(
+            status="ignored",
+            reason=f"{dataset.key} is shared data ({shared} is in SharedDataPrefixes), "
+            "not a pipeline's dataset",
+        )
     pipeline = pipeline_name_for_key(dataset.key)
     if pipeline is None:
         return UploadOutcome(status="ignored", reason=f"{dataset.key} is not a dataset key")
@@ -351,6 +373,8 @@ def handle_dataset_uploaded(
         spec=snapshot,
         attempt=link.attempt,
         retry_of=link.retry_of,
+        started_by=started_by,
+        uploaded_by=uploaded_by,
     ).with_step("received", "ok", at=now, detail=dataset.uri)
     run, _ = deps.store.create_run(run)
     _link_retry(deps, link, run_id)

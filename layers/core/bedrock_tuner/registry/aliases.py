@@ -159,6 +159,8 @@ class FamilyInfo(BaseModel):
     model_config = _CAMEL
 
     family: str
+    owner: str | None = None  # the pipeline that created it (docs/pipeline.md "Tenancy")
+    writers: list[str] = []  # other pipelines its owner's spec shares it with (family_writers)
     deployment_arn: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
@@ -375,15 +377,20 @@ def promote(
     reason: str | None,
     action: Promotion = "promote",
     expected_revision: int | None = None,
+    pipeline: str | None = None,
 ) -> AliasChange:
     """Point ``alias`` at ``version`` (see the module docstring for the algorithm).
 
     Returns the change (``status = unchanged`` when the alias already had the version).
     ``expected_revision`` (optimistic concurrency, e.g. an HTTP ``If-Match``): refuse with
-    :class:`ConflictError` unless the alias is still at that revision.
+    :class:`ConflictError` unless the alias is still at that revision. ``pipeline`` (a
+    pipeline promoting its own version: auto-promotion) must own the family or be one of
+    its writers, checked before anything changes and again in the commit's transaction.
 
     Raises
     ------
+    ForbiddenError
+        ``pipeline`` may not write to the family (before anything changed).
     ModelNotFoundError
         No such version.
     ConflictError
@@ -395,6 +402,8 @@ def promote(
     """
     _check_name("family", family)
     _check_name("alias", alias)
+    if pipeline is not None:
+        deps.store.check_family_writer(family, pipeline)
     target = get_version(deps, family, version)
     deployment = _deployment(deps, family)
     target_arn = deployment or target.model_arn
@@ -490,6 +499,7 @@ def promote(
             expected_revision=current.revision,
             fields=fields,
             history=done.item(),
+            writer=pipeline,
         )
     except ConflictError as exc:
         # Our lease expired and another promotion took the alias: it owns SSM and the
@@ -663,5 +673,6 @@ def maybe_auto_promote(
         by="pipeline",
         reason=f"auto_if_better: {why}",
         action="auto_promote",
+        pipeline=version.pipeline,  # only within a family the pipeline may write to
     )
     return AutoPromotion(**base, status="promoted", reason=why, change=change)

@@ -15,6 +15,7 @@ from bedrock_tuner.pipeline.spec import (
     parse_spec,
     spec_keys_for,
 )
+from bedrock_tuner.pipeline.tenancy import check_spec_access
 
 router = new_router()
 
@@ -58,6 +59,7 @@ def get_pipeline(name: str) -> PipelineView:
     key, text = _find(deps, name)
     try:
         spec = parse_spec(text, name, rft_graders=deps.settings.rft_grader_arns)
+        check_spec_access(spec, name, deps, claim=False)
     except SpecError as error:
         problems = [{"path": p, "message": m, "fix": f or None} for p, m, f in error.problems]
         return PipelineView(name=name, key=key, text=text, error={"problems": problems})
@@ -74,6 +76,7 @@ def put_pipeline(name: str, body: PipelineBody) -> PipelineView:
     check_pipeline_name(name)
     # SpecError → 422 with every problem
     spec = parse_spec(body.spec, name, rft_graders=deps.settings.rft_grader_arns)
+    check_spec_access(spec, name, deps, claim=True)  # its data and its family (tenancy)
     key = spec_keys_for(name)[0]
     for other in spec_keys_for(name)[1:]:  # one spec per pipeline: .yaml wins, .yml goes
         if deps.s3.head(deps.settings.data_bucket, other) is not None:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from bedrock_tuner.api.context import caller_of, new_router
+from bedrock_tuner.api.context import authenticated_principal, caller_of, new_router
 from bedrock_tuner.api.models import RunStartBody, StopBody, TimelineEntry
 from bedrock_tuner.api.routes.pipelines import pipeline_names
 from bedrock_tuner.api.timeline import build_timeline
@@ -81,6 +81,7 @@ def start_run(body: RunStartBody) -> Response[str]:
         ),
         deps,
         retry=True,  # a person asked: a run that ended before its job starts again
+        started_by=authenticated_principal(router.current_event),  # may not approve it
     )
     return Response(
         status_code=202 if outcome.status == "started" else 200,
