@@ -132,5 +132,6 @@ def test_a_run_driven_with_the_cli(
     code, out, _ = cli(cloud, "pipelines", "delete", "cli-e2e")
     assert code == 0 and "deleted pipeline cli-e2e" in out
     code, _, err = cli(cloud, "pipelines", "get", "cli-e2e")
-    assert code == 2 and "`bedrock-tuner pipelines put cli-e2e FILE`" in err
+    # the API's fix, with this invocation's --api-url: it runs as printed (issue 7, finding 2)
+    assert code == 2 and "`bedrock-tuner pipelines put cli-e2e FILE --api-url" in err
     assert cli_json(cloud, "versions", "list", "cli-e2e")
