@@ -83,15 +83,18 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_clients()
 
 
+LOCAL_CLOUD_TIERS = ("/tests/docs/", "/tests/faults/", "/tests/e2e/")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the docs tier, then the e2e tier, last: the e2e tier's local cloud patches moto and
-    sets process-wide environment (endpoint, credentials, BT_* variables) that in-process
-    ``mock_aws`` tests must not see. The docs tier runs everything in subprocesses (its own
-    ``bedrock-tuner local up``, stopped at the end of each page) and keeps its environment
-    out of them, so it goes before e2e, not interleaved with the in-process tiers."""
+    """Run the tiers on the local cloud last, in this order: docs (subprocesses only: its own
+    `bedrock-tuner local up` per page, its environment kept out of them), faults, then e2e.
+    The local cloud patches moto and sets process-wide environment (endpoint, credentials,
+    BT_* variables) that in-process ``mock_aws`` tests must not see. (The fault tier stops its
+    cloud when its last test ends: tests/faults/conftest.py.)"""
 
     def tier(item: pytest.Item) -> int:
         path = str(item.path)
-        return 2 if "/tests/e2e/" in path else 1 if "/tests/docs/" in path else 0
+        return next((i + 1 for i, t in enumerate(LOCAL_CLOUD_TIERS) if t in path), 0)
 
-    items.sort(key=tier)  # stable: each tier keeps its order
+    items[:] = sorted(items, key=tier)  # stable: the order within a tier is kept

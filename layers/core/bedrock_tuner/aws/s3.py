@@ -51,6 +51,12 @@ def _source_error(uri: str, exc: Exception) -> DatasetSourceError:
     return DatasetSourceError(f"cannot read {uri}: {exc}")
 
 
+def _read_error(uri: str, exc: Exception) -> Exception:
+    """Throttling, 5xx and timeouts stay retryable (the workflow retries them); the rest is
+    the object's problem (missing, denied)."""
+    return retryable_error(exc, f"S3 {uri}") or _source_error(uri, exc)
+
+
 def s3_source(
     uri: str,
     *,
@@ -67,7 +73,7 @@ def s3_source(
     try:
         head = s3.head_object(Bucket=bucket, Key=key, **pinned)
     except Exception as exc:
-        raise _source_error(uri, exc) from exc
+        raise _read_error(uri, exc) from exc
     size = int(head["ContentLength"])
 
     def open_range(start: int, end: int | None) -> Readable:
@@ -80,7 +86,7 @@ def s3_source(
         try:
             body: Readable = s3.get_object(**kwargs)["Body"]
         except Exception as exc:
-            raise _source_error(uri, exc) from exc
+            raise _read_error(uri, exc) from exc
         return body
 
     return DataSource(uri=uri, size=size, bucket=bucket, opener=open_range)
@@ -122,7 +128,7 @@ class S3Objects:
         return self._factory()
 
     def _fail(self, uri: str, exc: Exception) -> Exception:
-        return retryable_error(exc, f"S3 {uri}") or _source_error(uri, exc)
+        return _read_error(uri, exc)
 
     def source(self, uri: str, *, version_id: str | None = None) -> DataSource:
         """A streaming :class:`DataSource` (pinned to ``version_id`` when given)."""

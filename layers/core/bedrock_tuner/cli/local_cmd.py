@@ -48,6 +48,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "(IAM is enforced by default; docs/local-cloud.md)",
     )
     up.add_argument(
+        "--faults",
+        type=Path,
+        metavar="PLAN",
+        help="a fault plan (YAML): AWS calls of the functions that fail, Bedrock knobs "
+        "(docs/local-cloud.md, Fault plans; samples in examples/faults/)",
+    )
+    up.add_argument(
         "--api-port",
         type=int,
         default=0,
@@ -100,6 +107,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     demo.add_argument(
         "--timeout", type=float, default=120.0, metavar="S", help="give up after S seconds"
+    )
+    demo.add_argument(
+        "--faults",
+        type=Path,
+        metavar="PLAN",
+        help="run the demo under a fault plan (YAML; docs/local-cloud.md, Fault plans; "
+        "samples in examples/faults/)",
     )
 
 
@@ -167,6 +181,7 @@ def _demo(args: argparse.Namespace) -> int:
             speed=args.speed,
             timeout_s=args.timeout,
             approve=not args.no_approve,
+            faults=args.faults,
         )
     )
 
@@ -176,8 +191,15 @@ def _up(args: argparse.Namespace) -> int:
 
     from bedrock_tuner.client.stack import clear_local_state, write_local_state
     from bedrock_tuner.localcloud.demo import Timeline
-    from bedrock_tuner.localcloud.server import LocalCloud
+    from bedrock_tuner.localcloud.faults import FaultInjector, load_plan
+    from bedrock_tuner.localcloud.server import LocalCloud, repo_root
 
+    # a bad plan is refused before anything starts
+    plan = (
+        load_plan(args.faults, template=args.template or repo_root() / "template.yaml")
+        if args.faults
+        else None
+    )
     handler_log = Path(tempfile.gettempdir()) / "bedrock-tuner-local" / "handlers.log"
     out = sys.stdout
     state_file: Path | None = None
@@ -193,6 +215,7 @@ def _up(args: argparse.Namespace) -> int:
             stack = cloud.deploy(
                 args.template, parameters={"ReconcileSchedule": args.reconcile_every}
             )
+            injector = FaultInjector(plan).install(cloud) if plan is not None else None
             cloud.start_schedules()
             api_url = cloud.start_api(port=args.api_port)
             state_file = write_local_state(api_url, cloud.region)
@@ -219,8 +242,12 @@ def _up(args: argparse.Namespace) -> int:
                     state_file=state_file,
                 )
             )
+            if plan is not None:
+                out.write(f"\nFault plan {args.faults} is armed (failures print as they fire):\n")
+                for line in plan.summary() or ["(nothing to fail)"]:
+                    out.write(f"  {line}\n")
             out.flush()
-            timeline = Timeline(cloud, out, time.time(), prefix_runs=True)
+            timeline = Timeline(cloud, out, time.time(), prefix_runs=True, faults=injector)
             try:
                 while True:
                     if not args.quiet:

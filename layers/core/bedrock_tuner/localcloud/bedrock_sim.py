@@ -28,7 +28,8 @@ validation stage, with Bedrock's message, when the role cannot read the training
 objects (``s3:GetObject``), write the output (``s3:PutObject``), or use the KMS keys
 (the buckets' for S3, ``customModelKmsKeyId`` for the model).
 
-Knobs (thread-safe): :meth:`fail_next`, :meth:`fail_job`, :meth:`throttle_next_creates`,
+Knobs (thread-safe): :meth:`fail_next`, :meth:`fail_job`, :meth:`stall_next`, :meth:`unstall`,
+:meth:`throttle_next_creates`,
 :meth:`drop_events_for`, :meth:`duplicate_events`, :meth:`out_of_order`, :meth:`set_losses`,
 :attr:`timing` (stage durations and a speed factor), :meth:`reset`. Inspection:
 :meth:`jobs`, :meth:`job`, :attr:`events`, :meth:`wait_for`.
@@ -232,6 +233,7 @@ class SimJob:
     next_at: float = 0.0
     fail_at: str | None = None
     fail_message: str | None = None
+    stall_at: str | None = None  # the stage it never leaves (until stopped, failed or unstalled)
     training_loss: float | None = None
     validation_loss: float | None = None
     output_model_arn: str | None = None
@@ -394,6 +396,7 @@ class BedrockSimulator:
                     backend.model_customization_jobs.pop(job.job_name, None)
                     backend.custom_models.pop(job.custom_model_name, None)
             self._failures: list[_FailurePlan] = []
+            self._stalls: list[_FailurePlan] = []
             self._throttles = 0
             self._drops: list[tuple[str | None, frozenset[str]]] = []
             self._duplicate = False
@@ -421,6 +424,24 @@ class BedrockSimulator:
             raise LocalCloudError(f"stage must be one of {', '.join(STAGES)}")
         with self._lock:
             self._failures.append(_FailurePlan(job_name_substring, message, stage))
+
+    def stall_next(self, job_name_substring: str | None = None, *, stage: str = "training") -> None:
+        """The next created job whose name contains ``job_name_substring`` (any job if None)
+        never finishes ``stage``: it stays InProgress (a hung job) until it is stopped,
+        failed (:meth:`fail_job`) or released (:meth:`unstall`)."""
+        if stage not in STAGES:
+            raise LocalCloudError(f"stage must be one of {', '.join(STAGES)}")
+        with self._lock:
+            self._stalls.append(_FailurePlan(job_name_substring, "", stage))
+
+    def unstall(self, identifier: str) -> None:
+        """Let a stalled job go on."""
+        with self._lock:
+            job = self._find(identifier)
+            job.stall_at = None
+            if job.status == "InProgress" and job.next_at == math.inf:
+                job.next_at = 0.0
+            self._changed.notify_all()
 
     def fail_job(self, identifier: str, message: str = "Simulated failure.") -> None:
         """Fail a running job now (in its current stage)."""
@@ -549,6 +570,11 @@ class BedrockSimulator:
                 if plan.name_contains is None or plan.name_contains in job.job_name:
                     job.fail_at, job.fail_message = plan.stage, plan.message
                     self._failures.remove(plan)
+                    break
+            for plan in self._stalls:
+                if plan.name_contains is None or plan.name_contains in job.job_name:
+                    job.stall_at = plan.stage
+                    self._stalls.remove(plan)
                     break
             self._jobs[job.job_arn] = job
             if token:
@@ -844,6 +870,9 @@ class BedrockSimulator:
         if job.fail_at == stage:
             job.stages[stage]["status"] = "Failed"
             self._finish(job, "Failed", job.fail_message)
+            return []
+        if job.stall_at == stage:
+            job.next_at = math.inf  # hung: only a stop, a failure or unstall moves it
             return []
         if stage == "validation":
             # Bedrock checks the data during validation: do it outside the lock, then decide.

@@ -25,6 +25,10 @@ function's variables (read back from the deployed function configuration) and re
 functions giving one variable different values — except :data:`FUNCTION_SPECIFIC` variables,
 which only one function sets and mean the same everywhere.
 
+Invoke hooks (:meth:`LambdaBridge.add_invoke_hook`) run before each handler; one that raises
+:class:`FunctionCrash` fails the invocation as a Lambda whose runtime exited (fault plans'
+``crash``).
+
 With ``handler_log`` set, whatever a handler writes to stdout/stderr (Powertools logs, EMF
 metrics, prints) goes to that file instead of the terminal.
 
@@ -71,6 +75,15 @@ AWS_ASYNC_RETRY_WAITS_MIN = (1.0, 2.0)
 LOCAL_SECONDS_PER_AWS_MINUTE = 1.0
 
 Handler = Callable[[Any, Any], Any]
+InvokeHook = Callable[[str], None]  # called with the logical id before the handler runs
+
+
+class FunctionCrash(Exception):
+    """Raise from an invoke hook: the function's runtime died before the handler ran (a
+    fault plan's ``crash``). Reported as Lambda reports it: ``Runtime.ExitError``."""
+
+    error_type = "Runtime.ExitError"
+
 
 _INVOCATION = threading.local()  # .active: this thread runs one handler invocation
 
@@ -246,6 +259,7 @@ class LambdaBridge:
         self._lock = threading.Lock()
         self._invocations: list[Invocation] = []
         self._threads: set[threading.Thread] = set()
+        self._invoke_hooks: list[InvokeHook] = []
         self._closed = False
         self._marker = threading.local()
         self._streams: tuple[TextIO, TextIO] | None = None
@@ -360,6 +374,20 @@ class LambdaBridge:
             return cast("Handler", handler)
 
     # ------------------------------------------------------------------ invoking
+    def add_invoke_hook(self, hook: InvokeHook) -> Callable[[], None]:
+        """Call ``hook(logical_id)`` at the start of every invocation, before the handler (in
+        the invocation's thread, inside :func:`~.calls.running_function`); it may raise
+        :class:`FunctionCrash` to fail the invocation (fault plans). Returns its remover."""
+        with self._lock:
+            self._invoke_hooks.append(hook)
+
+        def remove() -> None:
+            with self._lock:
+                if hook in self._invoke_hooks:
+                    self._invoke_hooks.remove(hook)
+
+        return remove
+
     def handles(self, function_name: str) -> bool:
         return function_name in self._specs
 
@@ -468,6 +496,8 @@ class LambdaBridge:
             _INVOCATION.active = True
             try:
                 with running_function(spec.logical_id):  # fault plans, IAM checks (calls.py)
+                    for hook in list(self._invoke_hooks):
+                        hook(spec.logical_id)
                     handler = self._handler(spec)
                     box["result"] = handler(event, context)
             except BaseException as exc:  # noqa: BLE001 - the runtime reports everything, even SystemExit
@@ -489,6 +519,8 @@ class LambdaBridge:
             error_type = type(exc).__name__
             if isinstance(exc, LocalCloudError):
                 error_type = "Runtime.ImportModuleError"
+            elif isinstance(exc, FunctionCrash):
+                error_type = FunctionCrash.error_type
             self._record(spec, context, source, started, duration, attempt, error_type, str(exc))
             body: dict[str, Any] = {
                 "errorMessage": str(exc),

@@ -30,6 +30,7 @@ __all__ = [
     "add_interceptor",
     "client_error",
     "install",
+    "outside_functions",
     "running_function",
 ]
 
@@ -67,6 +68,17 @@ def add_interceptor(interceptor: Interceptor) -> Callable[[], None]:
                 _interceptors.remove(interceptor)
 
     return remove
+
+
+@contextmanager
+def outside_functions() -> Iterator[None]:
+    """Calls made inside the block are nobody's (not intercepted, no IAM check): an
+    interceptor acting as a person would, e.g. uploading while a function runs."""
+    token = CURRENT_FUNCTION.set(None)
+    try:
+        yield
+    finally:
+        CURRENT_FUNCTION.reset(token)
 
 
 @contextmanager

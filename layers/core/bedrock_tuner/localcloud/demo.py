@@ -26,6 +26,7 @@ from bedrock_tuner.api.timeline import HistoryReader, short_cause
 
 if TYPE_CHECKING:
     from bedrock_tuner.localcloud.bedrock_sim import SimJob
+    from bedrock_tuner.localcloud.faults import FaultInjector, FaultPlan
     from bedrock_tuner.localcloud.server import LocalCloud
 
 DEFAULT_PIPELINE = "support-bot"
@@ -45,6 +46,10 @@ class DemoOptions:
     speed: float = 1.0  # multiplies the simulated Bedrock stage durations
     timeout_s: float = 120.0
     approve: bool = True  # approve runs that wait, through the local API, as a person would
+    faults: Path | None = None  # a fault plan (docs/local-cloud.md, "Fault plans")
+    # with a fault plan, a reconcile sweep fires when the run shows nothing new for this long
+    # (the schedule's part; rate(15 minutes) on AWS)
+    sweep_after_s: float = 4.0
 
 
 class _Style:
@@ -141,9 +146,18 @@ class Timeline:
     prints one line per step with the time since ``t0``."""
 
     def __init__(
-        self, cloud: LocalCloud, out: TextIO, t0: float, *, prefix_runs: bool = False
+        self,
+        cloud: LocalCloud,
+        out: TextIO,
+        t0: float,
+        *,
+        prefix_runs: bool = False,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.cloud = cloud
+        self.faults = faults
+        self._faults_seen = 0
+        self.printed = 0  # lines printed so far (the demo's progress check)
         self.out = out
         self.t0 = t0
         self.style = _Style(out)
@@ -230,6 +244,25 @@ class Timeline:
             )
         return lines
 
+    def _fault_lines(self) -> list[_Line]:
+        """The fault plan's failures as they fire."""
+        if self.faults is None:
+            return []
+        s = self.style
+        fired = list(self.faults.injected)
+        new, self._faults_seen = fired[self._faults_seen :], len(fired)
+        lines = []
+        for item in new:
+            call = f" {item.service}:{item.operation}" if item.service else ""
+            lines.append(
+                _Line(
+                    item.at,
+                    f"  {s.red('↯')} fault plan: {item.function}{call} → {item.error} "
+                    + s.dim(f"(rule {item.rule + 1})"),
+                )
+            )
+        return lines
+
     def _notification_lines(self) -> list[_Line]:
         items = self.cloud.notifications.all()
         new, self._notifications_seen = items[self._notifications_seen :], len(items)
@@ -240,7 +273,12 @@ class Timeline:
 
     # -------------------------------------------------------------- printing
     def poll(self) -> None:
-        lines = self._execution_lines() + self._invocation_lines() + self._notification_lines()
+        lines = (
+            self._execution_lines()
+            + self._invocation_lines()
+            + self._notification_lines()
+            + self._fault_lines()
+        )
         while True:
             try:
                 lines.append(self._sim_lines.get_nowait())
@@ -248,11 +286,13 @@ class Timeline:
                 break
         for line in sorted(lines):
             self.out.write(f"{self.style.dim(f'{line.at - self.t0:+7.2f}s')} {line.text}\n")
+        self.printed += len(lines)
         self.out.flush()
 
     def note(self, text: str) -> None:
         """Print a line of our own, timed like the others."""
         self.out.write(f"{self.style.dim(f'{time.time() - self.t0:+7.2f}s')} {text}\n")
+        self.printed += 1
         self.out.flush()
 
     def running(self) -> bool:
@@ -312,6 +352,7 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
         if not path.is_file():
             out.write(f"demo: {path} does not exist\n")
             return 2
+    plan = _load_plan(options, root)  # a bad plan is refused before anything starts
     log_dir = Path(tempfile.gettempdir()) / "bedrock-tuner-local"
     handler_log = log_dir / f"handlers-{time.strftime('%Y%m%d-%H%M%S')}.log"
 
@@ -364,6 +405,7 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
         if options.fail_job:
             cloud.bedrock.fail_next(None, options.fail_job)
             out.write(f"   the Bedrock simulator will fail the job: {options.fail_job!r}\n")
+        injector = _arm(cloud, plan, options, out) if plan is not None else None
 
         step(3, "Upload the pipeline spec and a dataset")
         s3 = cloud.client("s3")
@@ -382,13 +424,16 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
         )
 
         step(4, "The run, live (time since the upload)")
-        timeline = Timeline(cloud, out, t0)
+        timeline = Timeline(cloud, out, t0, faults=injector)
         deadline = time.monotonic() + options.timeout_s
         approved: set[str] = set()
+        quiet = _Quiet(timeline)
         while time.monotonic() < deadline:
             timeline.poll()
             if options.approve:
                 _approve_waiting_runs(cloud, timeline, approved)
+            if injector is not None and quiet.for_s() >= options.sweep_after_s:
+                _sweep(cloud, timeline)
             if timeline.executions and not timeline.running():
                 break
             if not timeline.executions and _upload_failed(cloud):
@@ -450,6 +495,8 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
             out.write(f"     [{sent_note.kind}] {sent_note.subject or ''}\n")
             if first:
                 out.write(st.dim(f"         {first[:160]}\n"))
+        if injector is not None:
+            out.write(f"   faults injected: {len(injector.injected)}\n")
         out.write(st.dim(f"   handler logs: {handler_log}\n"))
         ok = status is not None and status[1]["status"] == "SUCCEEDED" and version is not None
         out.write(
@@ -458,6 +505,45 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
             + "\n"
         )
         return 0 if ok else 1
+
+
+def _load_plan(options: DemoOptions, root: Path) -> FaultPlan | None:
+    if options.faults is None:
+        return None
+    from bedrock_tuner.localcloud.faults import load_plan
+
+    return load_plan(options.faults, template=options.template or root / "template.yaml")
+
+
+def _arm(cloud: LocalCloud, plan: FaultPlan, options: DemoOptions, out: TextIO) -> FaultInjector:
+    from bedrock_tuner.localcloud.faults import FaultInjector
+
+    injector = FaultInjector(plan).install(cloud)
+    out.write(f"   fault plan  {options.faults}:\n")
+    for line in plan.summary() or ["(nothing to fail)"]:
+        out.write(f"               {line}\n")
+    return injector
+
+
+class _Quiet:
+    """How long the timeline has printed nothing new while a run is going."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self._seen = -1
+        self._since = time.monotonic()
+
+    def for_s(self) -> float:
+        if self.timeline.printed != self._seen or not self.timeline.running():
+            self._seen, self._since = self.timeline.printed, time.monotonic()
+        return time.monotonic() - self._since
+
+
+def _sweep(cloud: LocalCloud, timeline: Timeline) -> None:
+    """Fire the reconcile schedule now (the demo does not wait for its rate)."""
+    for logical_id in cloud.scheduled_rules():
+        timeline.note(f"  ⟳ nothing moved for a while: {logical_id} fires (reconcile sweep)")
+        cloud.fire_schedule(logical_id)
 
 
 def _approve_waiting_runs(cloud: LocalCloud, timeline: Timeline, done: set[str]) -> None:

@@ -27,6 +27,7 @@ Two kinds:
 | 11 | ``s3/notifications.py`` · ``_send_event_bridge_message`` | S3 → EventBridge events say ``eTag`` (AWS: ``etag``), ``version-id: "null"`` on unversioned buckets, ``reason: ObjectCreated`` (AWS: ``PutObject``…), carry one constant id and a unix ``time``, go to every bus (AWS: the default bus), and every PutObject also sends "Object Tags Added" |
 | 13 | ``stepfunctions/parser/asl/eval/callback/callback.py`` · ``CallbackEndpoint.setup_heartbeat_endpoint`` | a task token resumed while the task's Lambda still runs is lost when the task has ``HeartbeatSeconds``: the task stalls, then fails ``States.HeartbeatTimeout`` |
 | 12 | ``core/responses.py`` · ``BaseResponse.call_action`` | an operation moto does not implement raises ``NotImplementedError``: werkzeug prints a full traceback and answers HTTP 500, which clients retry (the AWS CLI five times: five tracebacks). In a local cloud it is answered ``501 NotImplemented`` in the service's protocol, and logged as one line |
+| 14 | ``stepfunctions/parser/asl/component/common/retry/retrier_decl.py`` · ``time`` (its ``time.sleep``) | not a bug: a ``Retry`` waits its back-off in real time (the template's 1 s, ×2, five attempts: 31 s), so a fault suite that fails a call for good waits half a minute per run. :attr:`Hooks.retry_wait_scale` scales those waits (1.0, as AWS, unless a caller sets it) |
 
 The ``moto.stepfunctions.parser`` logger is raised to CRITICAL (the interpreter logs a huge
 state repr at ERROR for every Fail/Catch) and ``werkzeug`` to WARNING (one line per request).
@@ -96,6 +97,8 @@ class Hooks:
     bedrock: BedrockHook | None = None
     # EventBridge → target deliveries, for tests and the demo: (rule name, target ARN, event id)
     deliveries: deque[tuple[str, str, str]] = field(default_factory=lambda: deque(maxlen=10_000))
+    # Step Functions Retry back-off waits are multiplied by this (patch 13; 1.0 = as AWS)
+    retry_wait_scale: float = 1.0
 
 
 HOOKS = Hooks()
@@ -938,6 +941,30 @@ def _patch_callback_before_heartbeat() -> None:
     CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint  # type: ignore[method-assign]
 
 
+# --------------------------------------------------------------------------------------------
+# 14. moto/stepfunctions/parser/asl/component/common/retry/retrier_decl.py · ``time``
+#    RetrierDecl._eval_body sleeps each back-off interval with ``time.sleep`` in real time. Not
+#    a bug, but a run whose step fails for good waits the whole back-off (31 s for the
+#    template's Retry): the module's ``time`` becomes a proxy whose ``sleep`` is scaled by
+#    HOOKS.retry_wait_scale (1.0 unless a local cloud sets it).
+# --------------------------------------------------------------------------------------------
+class _ScaledTime:
+    """The ``time`` module, with ``sleep`` scaled by :attr:`Hooks.retry_wait_scale`."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(max(0.0, seconds * HOOKS.retry_wait_scale))
+
+
+def _patch_retry_waits() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    retrier_decl.time = _ScaledTime()  # type: ignore[attr-defined,assignment]
+
+
 _PATCHES: list[tuple[str, Callable[[], None]]] = [
     ("lambda-invoke", _patch_lambda_invoke),
     ("events-targets", _patch_events_targets),
@@ -952,4 +979,5 @@ _PATCHES: list[tuple[str, Callable[[], None]]] = [
     ("s3-eventbridge-event", _patch_s3_eventbridge_event),
     ("not-implemented-501", _patch_not_implemented),
     ("sfn-callback-before-heartbeat", _patch_callback_before_heartbeat),
+    ("sfn-retry-wait-scale", _patch_retry_waits),
 ]

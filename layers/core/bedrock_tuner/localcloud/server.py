@@ -205,7 +205,14 @@ class LocalCloud:
         self._use_iam(None)
         patches.HOOKS.lambda_runner = None
         patches.HOOKS.bedrock = None
+        patches.HOOKS.retry_wait_scale = 1.0
         if self._server is not None:
+            # moto's backends live in the process, not in the server: forget this cloud's
+            # stack, tables, executions … so a later local cloud here starts empty
+            try:
+                self._moto_api("reset", None)
+            except Exception:  # a server that never started cannot be reset either
+                LOG.debug("moto reset failed", exc_info=True)
             try:
                 self._server.stop()
             except Exception:  # a server that never started has no thread
@@ -358,19 +365,35 @@ class LocalCloud:
         """The local API's URL (the HTTP front is started on first use)."""
         return self.start_api()
 
+    @property
+    def retry_wait_scale(self) -> float:
+        """Step Functions ``Retry`` back-off waits are multiplied by this (1.0: as on AWS).
+        Fault suites shrink it so a step that fails for good does not wait 31 s per run."""
+        return patches.HOOKS.retry_wait_scale
+
+    @retry_wait_scale.setter
+    def retry_wait_scale(self, factor: float) -> None:
+        if factor < 0:
+            raise LocalCloudError("retry_wait_scale must be 0 or more")
+        patches.HOOKS.retry_wait_scale = factor
+
     def fire_schedule(self, logical_id: str) -> str:
         """Deliver a schedule rule of the stack now (e.g. the reconciler's); moto never fires
         schedules. Returns the event id."""
         return patches.fire_scheduled_rule(self._rule(logical_id))
 
+    def scheduled_rules(self) -> list[str]:
+        """Logical ids of the stack's schedule rules (the reconciler's, for one)."""
+        return [
+            lid
+            for lid in self.stack.of_type("AWS::Events::Rule")
+            if self._rule(lid).scheduled_expression
+        ]
+
     def start_schedules(self) -> None:
         """Fire the stack's enabled ``rate(...)`` schedule rules at their rate, on a daemon
         thread (``local up``; tests call :meth:`fire_schedule` instead)."""
-        rules = {
-            lid: self._rule(lid)
-            for lid in self.stack.of_type("AWS::Events::Rule")
-            if self._rule(lid).scheduled_expression
-        }
+        rules = {lid: self._rule(lid) for lid in self.scheduled_rules()}
         periods: dict[str, float] = {}
         for lid, rule in rules.items():
             period = _rate_seconds(rule.scheduled_expression)
@@ -463,3 +486,7 @@ def _forget_cached_clients() -> None:
     cache_clear = getattr(get_settings, "cache_clear", None)
     if callable(cache_clear):
         cache_clear()
+    # the handlers' adapters hold the table names of the stack they were built for
+    from bedrock_tuner.pipeline.deps import reset_deps
+
+    reset_deps()

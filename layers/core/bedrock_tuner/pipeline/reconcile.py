@@ -12,6 +12,8 @@ what a lost message left behind (docs/reliability.md, I1-I7):
 3. **active runs** — a run whose execution ended without recording an outcome (the notify
    step crashed, a person stopped the execution, it timed out) gets the execution's outcome
    and its notification (I3, I6); a run whose execution never started is failed and told;
+   a run still waiting for approval that a person has decided is resumed with the decision
+   (the decision's own resume was throttled or its function died: I7);
 4. **Bedrock's own list** — a job in progress for a run that has ended is stopped (I2); one
    the table does not know yet (the start step died after Bedrock answered) is adopted;
 5. **slots** — a slot is freed when its holder's execution is not running *and* the run's
@@ -35,9 +37,11 @@ from bedrock_tuner.aws.dynamo import JobRecord
 from bedrock_tuner.aws.sfn import execution_arn_for
 from bedrock_tuner.errors import BedrockTunerError
 from bedrock_tuner.observability import count, logger
+from bedrock_tuner.pipeline.approvals import REJECTED_ERROR
 from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.pipeline.notifications import notify_run
 from bedrock_tuner.pipeline.payloads import (
+    ApprovalResult,
     DatasetInput,
     ExecutionState,
     JobOutput,
@@ -92,6 +96,7 @@ class ReconcileReport(BaseModel):
     runs_settled: list[str] = Field(default_factory=list)
     jobs_stopped: list[str] = Field(default_factory=list)
     jobs_adopted: list[str] = Field(default_factory=list)
+    approvals_resumed: list[str] = Field(default_factory=list)
     slots_released: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
 
@@ -279,6 +284,8 @@ def _settle_run(run: Run, deps: Deps, report: ReconcileReport) -> None:
         return
     status = str(described.get("status"))
     if status == "RUNNING":
+        if run.status == RunStatus.AWAITING_APPROVAL:
+            _resume_decided_approval(run, deps, report)
         return
     execution_input = described.get("input") if isinstance(described.get("input"), dict) else None
     if status == "SUCCEEDED":
@@ -302,6 +309,40 @@ def _settle_run(run: Run, deps: Deps, report: ReconcileReport) -> None:
     logger.warning(
         "settled a run whose execution ended without recording its outcome",
         extra={"runId": run.run_id, "executionStatus": status},
+    )
+
+
+def _resume_decided_approval(run: Run, deps: Deps, report: ReconcileReport) -> None:
+    """A person decided, but the workflow still waits for approval: ``decide_approval``
+    records the decision before it resumes the task, and that resume failed (throttled, the
+    function died in between). Send the recorded decision with the stored token."""
+    record = deps.store.get_approval(run.run_id)
+    if record is None or record.status not in ("APPROVED", "REJECTED") or not record.task_token:
+        return
+    by = record.decided_by or "unknown"
+    if record.status == "APPROVED":
+        result = ApprovalResult(approved=True, by=by, reason=record.reason)
+        delivered = deps.sfn.send_task_success(record.task_token, result.wire())
+    else:
+        cause = f"rejected by {by}" + (f": {record.reason}" if record.reason else "")
+        delivered = deps.sfn.send_task_failure(record.task_token, error=REJECTED_ERROR, cause=cause)
+    if not delivered:
+        return
+    approved = record.status == "APPROVED"
+    deps.store.update_run(
+        run.run_id,
+        status=RunStatus.APPROVED if approved else RunStatus.REJECTED,
+        step=Step(
+            name="approval",
+            status="approved" if approved else "rejected",
+            at=deps.now(),
+            detail=f"by {by} (resumed by the reconciler)",
+        ),
+    )
+    report.approvals_resumed.append(run.run_id)
+    logger.warning(
+        "resumed a decided approval whose resume was lost",
+        extra={"runId": run.run_id, "decision": record.status},
     )
 
 
