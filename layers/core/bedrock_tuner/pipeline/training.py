@@ -194,10 +194,13 @@ def abandon_job(state: ExecutionState, deps: Deps) -> AbandonOutcome:
             why += f" ({state.error.error_type()})"
         status = stop_job_of(deps, job_arn, job_name, state.run_id, why=why)
     if is_terminal(status):
+        # no resume: the task that waited for this job is gone (the workflow is here because
+        # it gave up on it), and this function may not SendTaskSuccess (least privilege)
         apply_job_state(
             JobState.from_bedrock(polled, observed_at=observed_at(polled, deps)),
             deps,
             event_id=None,
+            resume=False,
         )
     return AbandonOutcome(job_arn=job_arn, status=status, stopping=not is_terminal(status))
 
@@ -231,8 +234,11 @@ def _resume(job: JobRecord, deps: Deps) -> bool:
     return delivered
 
 
-def apply_job_state(state: JobState, deps: Deps, *, event_id: str | None) -> tuple[JobUpdate, bool]:
-    """Apply ``state`` (event or poll) and resume the workflow when the job ended.
+def apply_job_state(
+    state: JobState, deps: Deps, *, event_id: str | None, resume: bool = True
+) -> tuple[JobUpdate, bool]:
+    """Apply ``state`` (event or poll) and resume the workflow when the job ended (unless
+    ``resume`` is false: the caller knows no task waits).
 
     Returns the store's answer and whether a waiting task was resumed. A resume that
     fails (throttled) raises: the event is redelivered, and — because the job stays in the
@@ -248,7 +254,7 @@ def apply_job_state(state: JobState, deps: Deps, *, event_id: str | None) -> tup
     }
     job = update.job
     if not update.applied or job is None:
-        if job is not None and job.resume_pending and job.task_token:
+        if resume and job is not None and job.resume_pending and job.task_token:
             resumed = _resume(job, deps)  # an earlier resume of this ended job failed
             logger.info("resumed an ended job on a repeat", extra={**log, "resumed": resumed})
             return update, resumed
@@ -270,7 +276,7 @@ def apply_job_state(state: JobState, deps: Deps, *, event_id: str | None) -> tup
             )
         except BedrockTunerError:
             logger.warning("the job's run is missing", extra={**log, "runId": job.run_id})
-        resumed = _resume(job, deps)
+        resumed = _resume(job, deps) if resume else False
     logger.info("job state applied", extra={**log, "resumed": resumed})
     return update, resumed
 
