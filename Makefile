@@ -14,10 +14,13 @@ SAM_PYENV = $(shell python3.13 -c '' >/dev/null 2>&1 || { v=$$(pyenv versions --
 
 .PHONY: install demo demo-validate test lint lint-iac sam-build deploy typecheck unit bench bench-quick clean
 
-$(STAMP): pyproject.toml
+# Three distributions by where the code runs (pyproject.toml says which is which), installed
+# editable into one .venv with the development tools.
+DISTS := layers/core localcloud cli
+$(STAMP): pyproject.toml $(DISTS:%=%/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e layers/core -e localcloud -e 'cli[local]' --group dev
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -37,10 +40,10 @@ demo: install
 demo-validate: install
 	@bash scripts/demo.sh
 
-## lint: ruff (lint + format) and mypy --strict on the package
+## lint: ruff (lint + format) and mypy --strict on the three packages
 lint: install
-	$(BIN)/ruff check layers/core tests benchmarks scripts
-	$(BIN)/ruff format --check layers/core tests benchmarks scripts
+	$(BIN)/ruff check $(DISTS) tests benchmarks scripts
+	$(BIN)/ruff format --check $(DISTS) tests benchmarks scripts
 	$(BIN)/mypy
 
 typecheck: lint

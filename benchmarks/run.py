@@ -11,7 +11,7 @@ Usage::
 For every dataset (generated on first use into ``benchmarks/.data/``, which is gitignored) it
 runs, each in its own subprocess:
 
-* ``validator``     ``python -m bedrock_tuner.cli.main validate FILE --model M --json
+* ``validator``     ``python -m bedrock_tuner_cli.main validate FILE --model M --json
                     --no-progress``, pinned to one CPU with ``taskset -c 0`` when available;
 * ``validator-2w``  the same with ``--workers 2``, not pinned;
 * ``msgspec`` / ``orjson``  the parse-only baselines of ``benchmarks/baseline.py``, pinned.
@@ -62,7 +62,7 @@ sys.path.insert(0, str(BENCH_DIR))
 from generate import FORMATS, GENERATOR_VERSION, MIB, MODELS, generate  # noqa: E402
 
 DEFAULT_VALIDATOR_CMD: Final = (
-    "{python} -m bedrock_tuner.cli.main validate {path} --model {model} --json --no-progress"
+    "{python} -m bedrock_tuner_cli.main validate {path} --model {model} --json --no-progress"
     " {workers_args}"
 )
 BASELINE_CMD: Final = (

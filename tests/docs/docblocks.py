@@ -75,6 +75,13 @@ SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "console", "zsh", "shell-ses
 KINDS = ("run", "skip", "output", "file")
 MARKER = re.compile(r"\A\s*<!--\s*doctest:(?P<body>.*?)-->\s*\Z", re.S)
 SETUP = Path(__file__).resolve().parent / "setup"
+# What the Makefile's .venv stamp depends on (`make install` reinstalls when one is newer).
+MAKE_INSTALL_PREREQUISITES = (
+    "pyproject.toml",
+    "layers/core/pyproject.toml",
+    "localcloud/pyproject.toml",
+    "cli/pyproject.toml",
+)
 ELLIPSIS = "…"
 SEPARATOR = "\x1edoctest-step"
 
@@ -631,7 +638,9 @@ def copy_checkout(target: Path, root: Path = ROOT) -> Path:
             # The copy's `make` sees the shared .venv as installed (never reinstalls it
             # from the copy, which would point the editable install at the copy).
             when = stamp.stat().st_mtime - 1
-            os.utime(target / "pyproject.toml", (when, when))
+            for prerequisite in MAKE_INSTALL_PREREQUISITES:
+                if (target / prerequisite).is_file():
+                    os.utime(target / prerequisite, (when, when))
     return target
 
 

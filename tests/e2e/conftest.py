@@ -35,9 +35,9 @@ TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 pytest.importorskip("moto", reason="the e2e tier needs the 'local' extra (moto)")
 pytest.importorskip("samtranslator", reason="the e2e tier needs the 'local' extra (SAM translator)")
 
-from bedrock_tuner.localcloud.bedrock_sim import SimTiming  # noqa: E402
-from bedrock_tuner.localcloud.capture import Notification  # noqa: E402
-from bedrock_tuner.localcloud.server import LocalCloud  # noqa: E402
+from bedrock_tuner_localcloud.bedrock_sim import SimTiming  # noqa: E402
+from bedrock_tuner_localcloud.capture import Notification  # noqa: E402
+from bedrock_tuner_localcloud.server import LocalCloud  # noqa: E402
 
 # Short simulated Bedrock stages: a job takes about 0.3 s.
 E2E_TIMING = SimTiming(validation_s=0.08, data_processing_s=0.08, training_s=0.15, stopping_s=0.05)

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_localcloud.server import LocalCloud
 
 
 def fetch(url: str, *, method: str = "GET", body: Any = None) -> tuple[int, str, bytes]:

@@ -13,7 +13,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
-from bedrock_tuner.localcloud.server import LocalCloud  # noqa: E402
+from bedrock_tuner_localcloud.server import LocalCloud  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 schema = schemathesis.openapi.from_path(str(ROOT / "docs" / "openapi.json"))

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_localcloud.server import LocalCloud
 
 pytestmark = pytest.mark.usefixtures("needs_handlers")
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "bedrock_tuner.cli.main"]
+CLI = [sys.executable, "-m", "bedrock_tuner_cli.main"]
 GOOD = ROOT / "examples" / "datasets" / "support-chat.nova.jsonl"
 SPEC = """base_model: amazon.nova-2-lite-v1:0:256k
 customization_type: FINE_TUNING

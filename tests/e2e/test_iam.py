@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from bedrock_tuner.localcloud.server import LocalCloud
-from bedrock_tuner.localcloud.template import load_yaml
+from bedrock_tuner_localcloud.server import LocalCloud
+from bedrock_tuner_localcloud.template import load_yaml
 
 pytestmark = pytest.mark.usefixtures("needs_handlers")
 

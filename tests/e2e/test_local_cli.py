@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "bedrock_tuner.cli.main"]
+CLI = [sys.executable, "-m", "bedrock_tuner_cli.main"]
 
 
 def _env() -> dict[str, str]:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bedrock_tuner.api.timeline import build_timeline
-from bedrock_tuner.localcloud.demo import Timeline
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_cli.demo import Timeline
+from bedrock_tuner_localcloud.server import LocalCloud
 
 pytestmark = pytest.mark.usefixtures("needs_handlers")
 

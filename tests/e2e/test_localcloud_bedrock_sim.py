@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_localcloud.server import LocalCloud
 
 BASE_MODEL = "amazon.nova-lite-v1:0:300k"
 # Not the stack's Bedrock role: the stack's rule (roleArn filter) ignores these jobs.

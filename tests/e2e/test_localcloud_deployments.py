@@ -14,11 +14,11 @@ from bedrock_tuner.aws.bedrock import BedrockJobs
 from bedrock_tuner.aws.dynamo import DynamoStateStore
 from bedrock_tuner.aws.ssm import SsmParameters
 from bedrock_tuner.errors import PromotionError
-from bedrock_tuner.localcloud.server import LocalCloud
 from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.registry import aliases
 from bedrock_tuner.registry.metrics import MetricsSummary
 from bedrock_tuner.registry.versions import DatasetLineage, ModelVersion
+from bedrock_tuner_localcloud.server import LocalCloud
 
 MODEL = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-lite-v1:0:300k/{}"
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from bedrock_tuner.localcloud import patches
-from bedrock_tuner.localcloud.bridge import FunctionSpec
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_localcloud import patches
+from bedrock_tuner_localcloud.bridge import FunctionSpec
+from bedrock_tuner_localcloud.server import LocalCloud
 
 ROLE = "arn:aws:iam::123456789012:role/patch-tests"  # not assumed: state machines only
 
@@ -498,10 +498,10 @@ def test_disabled_rules_do_not_fire(cloud: LocalCloud) -> None:
 
 
 def test_functions_disagreeing_on_a_variable_fail_loudly(cloud: LocalCloud, tmp_path: Path) -> None:
-    from bedrock_tuner.localcloud.bridge import LambdaBridge
-    from bedrock_tuner.localcloud.deploy import Deployment, Resource
-    from bedrock_tuner.localcloud.errors import EnvironmentConflictError
-    from bedrock_tuner.localcloud.template import SamFunction
+    from bedrock_tuner_localcloud.bridge import LambdaBridge
+    from bedrock_tuner_localcloud.deploy import Deployment, Resource
+    from bedrock_tuner_localcloud.errors import EnvironmentConflictError
+    from bedrock_tuner_localcloud.template import SamFunction
 
     lam = cloud.client("lambda")
     names = [f"env-test-{uuid.uuid4().hex[:8]}" for _ in range(2)]

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bedrock_tuner.localcloud.deploy import Deployment
-from bedrock_tuner.localcloud.resolve import StaticResolver
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_localcloud.deploy import Deployment
+from bedrock_tuner_localcloud.resolve import StaticResolver
+from bedrock_tuner_localcloud.server import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL = ROOT / "statemachine" / "customization.asl.json"

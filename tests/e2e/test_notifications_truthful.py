@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from bedrock_tuner.cli.main import main as cli
-from bedrock_tuner.client.stack import LOCAL_STATE_ENV, write_local_state
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_cli.client.stack import LOCAL_STATE_ENV, write_local_state
+from bedrock_tuner_cli.main import main as cli
+from bedrock_tuner_localcloud.server import LocalCloud
 
 pytestmark = pytest.mark.usefixtures("needs_handlers")
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_tuner.localcloud.api_server import LOCAL_USER_ARN
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_localcloud.api_server import LOCAL_USER_ARN
+from bedrock_tuner_localcloud.server import LocalCloud
 
 pytestmark = pytest.mark.usefixtures("needs_handlers")
 

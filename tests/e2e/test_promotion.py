@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bedrock_tuner.cli.main import main as cli
-from bedrock_tuner.localcloud.api_server import LOCAL_USER_ARN
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_cli.main import main as cli
+from bedrock_tuner_localcloud.api_server import LOCAL_USER_ARN
+from bedrock_tuner_localcloud.server import LocalCloud
 
 pytestmark = pytest.mark.usefixtures("needs_handlers")
 

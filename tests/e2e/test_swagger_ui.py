@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_localcloud.server import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

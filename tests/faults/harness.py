@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bedrock_tuner.localcloud.bedrock_sim import SimJob, SimTiming
-from bedrock_tuner.localcloud.calls import Call, add_interceptor
-from bedrock_tuner.localcloud.faults import FaultInjector, FaultPlan, parse_plan
-from bedrock_tuner.localcloud.server import LocalCloud
+from bedrock_tuner_localcloud.bedrock_sim import SimJob, SimTiming
+from bedrock_tuner_localcloud.calls import Call, add_interceptor
+from bedrock_tuner_localcloud.faults import FaultInjector, FaultPlan, parse_plan
+from bedrock_tuner_localcloud.server import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bedrock_tuner.localcloud.faults import load_plan
+from bedrock_tuner_localcloud.faults import load_plan
 from faults.harness import (
     BROKEN,
     GOOD,

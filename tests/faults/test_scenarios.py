@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from bedrock_tuner.localcloud.calls import Call, add_interceptor, outside_functions
+from bedrock_tuner_localcloud.calls import Call, add_interceptor, outside_functions
 from faults.harness import GOOD, Harness, Upload, assert_invariants, spec
 
 

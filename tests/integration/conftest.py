@@ -273,8 +273,8 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     from moto.core.config import default_user_config
 
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": False})
-    if "bedrock_tuner.localcloud.patches" in sys.modules:
-        hooks = sys.modules["bedrock_tuner.localcloud.patches"].HOOKS
+    if "bedrock_tuner_localcloud.patches" in sys.modules:
+        hooks = sys.modules["bedrock_tuner_localcloud.patches"].HOOKS
         monkeypatch.setattr(hooks, "bedrock", None)
         monkeypatch.setattr(hooks, "lambda_runner", None)
     reset_settings()

@@ -34,13 +34,13 @@ from bedrock_tuner.catalog import (
     token_limit_for,
     type_support,
 )
-from bedrock_tuner.cli import catalog_cmd
 from bedrock_tuner.errors import (
     CatalogError,
     UnknownModelError,
     UnsupportedCustomizationError,
     UsageError,
 )
+from bedrock_tuner_cli import catalog_cmd
 
 FT = CustomizationType.FINE_TUNING
 CPT = CustomizationType.CONTINUED_PRE_TRAINING

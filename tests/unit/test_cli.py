@@ -19,10 +19,10 @@ import jsonschema
 import pytest
 
 from bedrock_tuner.catalog import get_model, load_catalog
-from bedrock_tuner.cli.main import main
 from bedrock_tuner.datasets import reader
 from bedrock_tuner.datasets import validate as validate_mod
 from bedrock_tuner.datasets.report import report_json_schema
+from bedrock_tuner_cli.main import main
 from factories import (
     BUCKET,
     CLAUDE_HAIKU,
@@ -41,6 +41,7 @@ from factories import (
 
 Maker = Callable[..., Path]
 PACKAGE_ROOT = Path(__file__).resolve().parents[2] / "layers" / "core"
+SOURCE_ROOTS = [str(PACKAGE_ROOT), str(PACKAGE_ROOT.parents[1] / "cli")]
 SCHEMA_FILE = PACKAGE_ROOT / "bedrock_tuner" / "datasets" / "report.schema.json"
 
 
@@ -200,12 +201,12 @@ def test_missing_required_argument_is_an_argparse_usage_error(
 def test_subprocess_has_no_traceback_and_right_exit_codes(
     tmp_path: Path, valid_file: Path, invalid_file: Path
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT), "NO_COLOR": "1"}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(SOURCE_ROOTS), "NO_COLOR": "1"}
     env.pop("BEDROCK_TUNER_CATALOG", None)
 
     def cli(*argv: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bedrock_tuner.cli.main", *argv],
+            [sys.executable, "-m", "bedrock_tuner_cli.main", *argv],
             capture_output=True,
             text=True,
             env=env,
@@ -1093,7 +1094,7 @@ def test_split_checks_the_format_against_the_model(
 def test_an_error_without_its_own_fix_still_gets_one(
     error: str, fix_words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bedrock_tuner.cli.main as cli_main
+    import bedrock_tuner_cli.main as cli_main
     from bedrock_tuner import errors
 
     def fails(args: Any) -> int:

@@ -12,10 +12,10 @@ import pytest
 from botocore.credentials import Credentials
 from moto import mock_aws
 
-from bedrock_tuner.client import stack as stack_mod
-from bedrock_tuner.client.api import BedrockTunerApi
-from bedrock_tuner.client.http import ApiClient, ApiError, ApiUnreachableError
-from bedrock_tuner.client.stack import (
+from bedrock_tuner_cli.client import stack as stack_mod
+from bedrock_tuner_cli.client.api import BedrockTunerApi
+from bedrock_tuner_cli.client.http import ApiClient, ApiError, ApiUnreachableError
+from bedrock_tuner_cli.client.stack import (
     CredentialsError,
     StackError,
     region_of_url,

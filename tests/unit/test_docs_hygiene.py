@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 from bedrock_tuner.catalog import CustomizationType, TypeSupport, load_catalog, type_support
-from bedrock_tuner.cli.main import main
+from bedrock_tuner_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "core" / "bedrock_tuner"

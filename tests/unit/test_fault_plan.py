@@ -12,8 +12,8 @@ from botocore.stub import Stubber
 
 pytest.importorskip("moto", reason="the local cloud needs the 'local' extra")
 
-from bedrock_tuner.localcloud.calls import running_function
-from bedrock_tuner.localcloud.faults import (
+from bedrock_tuner_localcloud.calls import running_function
+from bedrock_tuner_localcloud.faults import (
     FaultInjector,
     FaultPlanError,
     aws_error_status,
@@ -228,7 +228,7 @@ def test_the_status_is_the_one_aws_answers_with() -> None:
 
 
 def test_crash_fails_the_invocation_before_the_handler() -> None:
-    from bedrock_tuner.localcloud.bridge import FunctionCrash
+    from bedrock_tuner_localcloud.bridge import FunctionCrash
 
     cloud = _Cloud()
     plan = parse_plan(

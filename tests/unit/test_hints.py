@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_tuner.cli.main import build_parser
+from bedrock_tuner_cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "core" / "bedrock_tuner"

@@ -8,7 +8,7 @@ import json
 
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
 
-from bedrock_tuner.localcloud.api_server import (
+from bedrock_tuner_localcloud.api_server import (
     LOCAL_USER_ARN,
     _response_of,
     proxy_event,

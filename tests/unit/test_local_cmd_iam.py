@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("moto", reason="the local cloud needs the 'local' extra")
 
-from bedrock_tuner.cli import local_cmd
-from bedrock_tuner.cli.main import build_parser
+from bedrock_tuner_cli import local_cmd
+from bedrock_tuner_cli.main import build_parser
 
 
 class FakeCloud:
@@ -35,7 +35,7 @@ class FakeCloud:
 def test_local_up_enforces_iam_unless_told_not_to(
     monkeypatch: pytest.MonkeyPatch, argv: list[str], enforced: bool
 ) -> None:
-    import bedrock_tuner.localcloud.server as server
+    import bedrock_tuner_localcloud.server as server
 
     monkeypatch.setattr(server, "LocalCloud", FakeCloud)
     FakeCloud.made.clear()

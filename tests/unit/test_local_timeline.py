@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bedrock_tuner.api.timeline import build_timeline
-from bedrock_tuner.localcloud.demo import HistoryLines
+from bedrock_tuner_cli.demo import HistoryLines
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 

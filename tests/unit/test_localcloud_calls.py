@@ -7,7 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from bedrock_tuner.localcloud.calls import Call, add_interceptor, client_error, running_function
+from bedrock_tuner_localcloud.calls import Call, add_interceptor, client_error, running_function
 
 
 def _client() -> tuple[object, Stubber]:

@@ -12,7 +12,7 @@ from boto3.s3.transfer import TransferConfig
 
 moto = pytest.importorskip("moto")
 
-from bedrock_tuner.localcloud.calls import Call, add_interceptor, running_function  # noqa: E402
+from bedrock_tuner_localcloud.calls import Call, add_interceptor, running_function  # noqa: E402
 
 
 @moto.mock_aws

@@ -9,10 +9,10 @@ import pytest
 
 pytest.importorskip("moto", reason="the local cloud needs the 'local' extra")
 
-from bedrock_tuner.localcloud.calls import Call
-from bedrock_tuner.localcloud.deploy import Resource
-from bedrock_tuner.localcloud.errors import LocalCloudError
-from bedrock_tuner.localcloud.iam import (
+from bedrock_tuner_localcloud.calls import Call
+from bedrock_tuner_localcloud.deploy import Resource
+from bedrock_tuner_localcloud.errors import LocalCloudError
+from bedrock_tuner_localcloud.iam import (
     IamEnforcer,
     Principal,
     Request,

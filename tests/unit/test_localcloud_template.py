@@ -15,10 +15,10 @@ import pytest
 
 pytest.importorskip("moto", reason="needs the 'local' extra")
 
-from bedrock_tuner.localcloud.deploy import prepare
-from bedrock_tuner.localcloud.errors import LocalCloudError, UnsupportedResourceError
-from bedrock_tuner.localcloud.resolve import StaticResolver
-from bedrock_tuner.localcloud.template import load_yaml, package, serverless_functions
+from bedrock_tuner_localcloud.deploy import prepare
+from bedrock_tuner_localcloud.errors import LocalCloudError, UnsupportedResourceError
+from bedrock_tuner_localcloud.resolve import StaticResolver
+from bedrock_tuner_localcloud.template import load_yaml, package, serverless_functions
 
 ROOT = Path(__file__).resolve().parents[2]
 PSEUDO = {"AWS::StackName": "s", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}
@@ -196,20 +196,20 @@ def test_unknown_types_fail_loudly() -> None:
 
 def test_the_cli_does_not_import_the_local_cloud_or_moto() -> None:
     code = (
-        "import sys, bedrock_tuner.cli.main as m; m.build_parser().parse_args(['local', 'up']);"
-        "bad = [n for n in sys.modules if n.startswith(('moto', 'samtranslator', 'bedrock_tuner.localcloud'))];"
+        "import sys, bedrock_tuner_cli.main as m; m.build_parser().parse_args(['local', 'up']);"
+        "bad = [n for n in sys.modules if n.startswith(('moto', 'samtranslator', 'bedrock_tuner_localcloud'))];"
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_no_handler_or_domain_module_imports_the_local_cloud() -> None:
-    allowed = {ROOT / "layers/core/bedrock_tuner/cli/local_cmd.py"}
+    allowed = {ROOT / "cli/bedrock_tuner_cli/local_cmd.py"}
     offenders = []
     sources = [*ROOT.glob("functions/*/*.py"), *(ROOT / "layers/core/bedrock_tuner").rglob("*.py")]
     for path in sources:
         if "localcloud" in path.parts or path in allowed:
             continue
-        if "bedrock_tuner.localcloud" in path.read_text():
+        if "bedrock_tuner_localcloud" in path.read_text():
             offenders.append(str(path.relative_to(ROOT)))
     assert not offenders

@@ -23,7 +23,7 @@ def _pins(lines: list[str]) -> dict[str, str]:
 
 
 def test_layer_requirements_match_project_dependencies() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((ROOT / "layers/core/pyproject.toml").read_text())["project"]
     declared = _pins(project["dependencies"])
     layer = _pins((ROOT / "layers/core/requirements.txt").read_text().splitlines())
     assert layer == declared, (

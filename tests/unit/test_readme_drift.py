@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_tuner.cli.main import main
+from bedrock_tuner_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -119,8 +119,9 @@ def test_every_function_folder_has_a_requirements_file() -> None:
         assert "CoreLayer" in requirements.read_text(), folder.name
 
 
-def test_the_license_file_is_the_one_pyproject_declares() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+@pytest.mark.parametrize("dist", ["layers/core", "localcloud", "cli"])
+def test_the_license_file_is_the_one_pyproject_declares(dist: str) -> None:
+    project = tomllib.loads((ROOT / dist / "pyproject.toml").read_text())["project"]
     declared = project["license"]
     declared = declared if isinstance(declared, str) else declared.get("text", "")
     assert declared == "Apache-2.0"

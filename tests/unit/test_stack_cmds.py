@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_tuner.cli.main import main
-from bedrock_tuner.cli.table import render_table
+from bedrock_tuner_cli.main import main
+from bedrock_tuner_cli.table import render_table
 from fake_api import FakeApi, problem
 
 ANA = "arn:aws:iam::123456789012:user/ana"
@@ -587,7 +587,7 @@ def test_runs_get_shows_the_cost_and_one_timestamp_format(
 def test_printed_follow_up_commands_name_the_same_stack() -> None:
     """Issue 7, finding 2: a command the CLI prints runs as printed against the stack the
     user named (not the default one)."""
-    from bedrock_tuner.cli.stack_cmds import with_target
+    from bedrock_tuner_cli.stack_cmds import with_target
 
     text = "follow it: bedrock-tuner runs get r1\nsee `bedrock-tuner versions list f`.\n"
     out = with_target(text, "--stack prod --region eu-west-1")

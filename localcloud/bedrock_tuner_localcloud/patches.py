@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-LOG = logging.getLogger("bedrock_tuner.localcloud")
+LOG = logging.getLogger("bedrock_tuner_localcloud")
 
 # moto.events.utils._BASE_EVENT_MESSAGE["id"]: every S3 → EventBridge event carries it.
 _CONSTANT_S3_EVENT_ID = "17793124-05d4-b198-2fde-7ededc63b103"

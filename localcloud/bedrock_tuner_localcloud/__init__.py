@@ -20,6 +20,6 @@ Lambda handler, and the CLI imports it lazily.
 
 from __future__ import annotations
 
-from bedrock_tuner.localcloud.errors import LocalCloudError
+from bedrock_tuner_localcloud.errors import LocalCloudError
 
 __all__ = ["LocalCloudError"]

@@ -27,11 +27,11 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from bedrock_tuner.cli.table import cell, render_pairs, render_table
 from bedrock_tuner.errors import BedrockTunerError, UsageError
+from bedrock_tuner_cli.table import cell, render_pairs, render_table
 
 if TYPE_CHECKING:
-    from bedrock_tuner.client.api import BedrockTunerApi
+    from bedrock_tuner_cli.client.api import BedrockTunerApi
 
 COMMANDS = (
     "pipelines",
@@ -190,9 +190,9 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the API, call it, print the answer (table or ``--json``)."""
-    from bedrock_tuner.client.api import BedrockTunerApi
-    from bedrock_tuner.client.http import ApiClient
-    from bedrock_tuner.client.stack import resolve_endpoint
+    from bedrock_tuner_cli.client.api import BedrockTunerApi
+    from bedrock_tuner_cli.client.http import ApiClient
+    from bedrock_tuner_cli.client.stack import resolve_endpoint
 
     if getattr(args, "status", None) is not None:  # usage errors before any lookup
         args.status = _status_arg(args.status)

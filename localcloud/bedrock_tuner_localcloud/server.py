@@ -33,21 +33,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from bedrock_tuner.localcloud import patches
-from bedrock_tuner.localcloud.api_server import LocalApiServer
-from bedrock_tuner.localcloud.clients import ClientFactory
-from bedrock_tuner.localcloud.errors import LocalCloudError
+from bedrock_tuner_localcloud import patches
+from bedrock_tuner_localcloud.api_server import LocalApiServer
+from bedrock_tuner_localcloud.clients import ClientFactory
+from bedrock_tuner_localcloud.errors import LocalCloudError
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
-    from bedrock_tuner.localcloud.bedrock_sim import BedrockSimulator, SimTiming
-    from bedrock_tuner.localcloud.bridge import LambdaBridge
-    from bedrock_tuner.localcloud.capture import NotificationCapture
-    from bedrock_tuner.localcloud.deploy import Deployment
-    from bedrock_tuner.localcloud.iam import IamEnforcer
+    from bedrock_tuner_localcloud.bedrock_sim import BedrockSimulator, SimTiming
+    from bedrock_tuner_localcloud.bridge import LambdaBridge
+    from bedrock_tuner_localcloud.capture import NotificationCapture
+    from bedrock_tuner_localcloud.deploy import Deployment
+    from bedrock_tuner_localcloud.iam import IamEnforcer
 
-LOG = logging.getLogger("bedrock_tuner.localcloud")
+LOG = logging.getLogger("bedrock_tuner_localcloud")
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 DEFAULT_STACK = "bedrock-tuner"
@@ -162,8 +162,8 @@ class LocalCloud:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        from bedrock_tuner.localcloud.bedrock_sim import BedrockSimulator
-        from bedrock_tuner.localcloud.bridge import LambdaBridge
+        from bedrock_tuner_localcloud.bedrock_sim import BedrockSimulator
+        from bedrock_tuner_localcloud.bridge import LambdaBridge
 
         self._saved_sfn_config = dict(default_user_config.get("stepfunctions", {}))
         self._server = ThreadedMotoServer(
@@ -257,8 +257,8 @@ class LocalCloud:
         the handlers (``require_handlers``: fail if one is missing; otherwise it fails when
         invoked), and subscribes the notification capture to the topic.
         """
-        from bedrock_tuner.localcloud.capture import NotificationCapture
-        from bedrock_tuner.localcloud.deploy import Deployer
+        from bedrock_tuner_localcloud.capture import NotificationCapture
+        from bedrock_tuner_localcloud.deploy import Deployer
 
         if self.deployment is not None:
             raise LocalCloudError("already deployed: one stack per local cloud")
@@ -268,7 +268,7 @@ class LocalCloud:
         t0 = time.perf_counter()
         environment = self.bridge.register_stack(deployment, self.client)
         if self.enforce_iam:
-            from bedrock_tuner.localcloud.iam import IamEnforcer
+            from bedrock_tuner_localcloud.iam import IamEnforcer
 
             self._use_iam(IamEnforcer.from_deployment(deployment, self.region))
         # Commands the functions print (notifications) find this stack with `--local`, not
@@ -310,7 +310,7 @@ class LocalCloud:
         """Check calls against the policies of ``template`` for the block (the deployed
         resources stay; logical ids must match): e.g. a copy of template.yaml with one
         statement removed, to show the permission is needed."""
-        from bedrock_tuner.localcloud.iam import IamEnforcer
+        from bedrock_tuner_localcloud.iam import IamEnforcer
 
         current = self.iam
         replacement = IamEnforcer.from_deployment(self.stack, self.region, template=template)

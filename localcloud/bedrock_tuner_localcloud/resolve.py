@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bedrock_tuner.localcloud.errors import LocalCloudError
+from bedrock_tuner_localcloud.errors import LocalCloudError
 
 _SUB = re.compile(r"\$\{([^}!][^}]*)\}")
 

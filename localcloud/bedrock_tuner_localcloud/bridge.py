@@ -55,13 +55,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from bedrock_tuner.localcloud.calls import running_function
-from bedrock_tuner.localcloud.errors import EnvironmentConflictError, LocalCloudError
+from bedrock_tuner_localcloud.calls import running_function
+from bedrock_tuner_localcloud.errors import EnvironmentConflictError, LocalCloudError
 
 if TYPE_CHECKING:
-    from bedrock_tuner.localcloud.deploy import Deployment
+    from bedrock_tuner_localcloud.deploy import Deployment
 
-LOG = logging.getLogger("bedrock_tuner.localcloud")
+LOG = logging.getLogger("bedrock_tuner_localcloud")
 
 # Set by one function only, identical in meaning wherever set: made process-wide too.
 FUNCTION_SPECIFIC = frozenset({"BT_STATE_MACHINE_ARN", "BT_SLACK_SECRET_ARN"})

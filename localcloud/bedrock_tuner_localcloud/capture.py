@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bedrock_tuner.localcloud.deploy import Deployment
-    from bedrock_tuner.localcloud.server import LocalCloud
+    from bedrock_tuner_localcloud.deploy import Deployment
+    from bedrock_tuner_localcloud.server import LocalCloud
 
 TAP_QUEUE = "local-cloud-notification-tap"
 

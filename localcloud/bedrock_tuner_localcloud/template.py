@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from bedrock_tuner.localcloud.errors import LocalCloudError
+from bedrock_tuner_localcloud.errors import LocalCloudError
 
 Template = dict[str, Any]
 

@@ -46,11 +46,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bedrock_tuner.errors import UsageError
-from bedrock_tuner.localcloud.bridge import FunctionCrash
-from bedrock_tuner.localcloud.calls import Call, add_interceptor, client_error
+from bedrock_tuner_localcloud.bridge import FunctionCrash
+from bedrock_tuner_localcloud.calls import Call, add_interceptor, client_error
 
 if TYPE_CHECKING:
-    from bedrock_tuner.localcloud.server import LocalCloud
+    from bedrock_tuner_localcloud.server import LocalCloud
 
 __all__ = [
     "CRASH",
@@ -402,7 +402,7 @@ def parse_plan(
 
 def template_functions(template: Path) -> list[str]:
     """The logical ids of the template's ``AWS::Serverless::Function`` resources."""
-    from bedrock_tuner.localcloud.template import SERVERLESS_FUNCTION, load_yaml
+    from bedrock_tuner_localcloud.template import SERVERLESS_FUNCTION, load_yaml
 
     resources = load_yaml(template).get("Resources") or {}
     return sorted(

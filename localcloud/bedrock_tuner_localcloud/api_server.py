@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 __all__ = ["LOCAL_USER_ARN", "LocalApiServer", "proxy_event"]
 
-LOG = logging.getLogger("bedrock_tuner.localcloud")
+LOG = logging.getLogger("bedrock_tuner_localcloud")
 
 LOCAL_USER_ARN = "arn:aws:iam::123456789012:user/local"
 LOCAL_ACCOUNT = "123456789012"

@@ -58,12 +58,12 @@ from urllib.parse import urlparse
 from botocore.exceptions import BotoCoreError, ClientError
 from moto.bedrock.exceptions import BedrockClientError, ResourceNotFoundException
 
-from bedrock_tuner.localcloud.errors import LocalCloudError
+from bedrock_tuner_localcloud.errors import LocalCloudError
 
 if TYPE_CHECKING:
-    from bedrock_tuner.localcloud.iam import IamEnforcer, Principal
+    from bedrock_tuner_localcloud.iam import IamEnforcer, Principal
 
-LOG = logging.getLogger("bedrock_tuner.localcloud")
+LOG = logging.getLogger("bedrock_tuner_localcloud")
 
 EVENT_SOURCE = "aws.bedrock"
 EVENT_DETAIL_TYPE = "Model Customization Job State Change"

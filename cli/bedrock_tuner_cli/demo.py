@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bedrock_tuner.api.timeline import HistoryReader, short_cause
 
 if TYPE_CHECKING:
-    from bedrock_tuner.localcloud.bedrock_sim import SimJob
-    from bedrock_tuner.localcloud.faults import FaultInjector, FaultPlan
-    from bedrock_tuner.localcloud.server import LocalCloud
+    from bedrock_tuner_localcloud.bedrock_sim import SimJob
+    from bedrock_tuner_localcloud.faults import FaultInjector, FaultPlan
+    from bedrock_tuner_localcloud.server import LocalCloud
 
 DEFAULT_PIPELINE = "support-bot"
 DEFAULT_DATASET = "examples/datasets/support-chat.nova.jsonl"
@@ -340,8 +340,8 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
     """The ``make demo`` flow; returns the process exit status."""
     import yaml
 
-    from bedrock_tuner.localcloud.bedrock_sim import SimTiming
-    from bedrock_tuner.localcloud.server import LocalCloud, repo_root
+    from bedrock_tuner_localcloud.bedrock_sim import SimTiming
+    from bedrock_tuner_localcloud.server import LocalCloud, repo_root
 
     out = out or sys.stdout
     st = _Style(out)
@@ -510,13 +510,13 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
 def _load_plan(options: DemoOptions, root: Path) -> FaultPlan | None:
     if options.faults is None:
         return None
-    from bedrock_tuner.localcloud.faults import load_plan
+    from bedrock_tuner_localcloud.faults import load_plan
 
     return load_plan(options.faults, template=options.template or root / "template.yaml")
 
 
 def _arm(cloud: LocalCloud, plan: FaultPlan, options: DemoOptions, out: TextIO) -> FaultInjector:
-    from bedrock_tuner.localcloud.faults import FaultInjector
+    from bedrock_tuner_localcloud.faults import FaultInjector
 
     injector = FaultInjector(plan).install(cloud)
     out.write(f"   fault plan  {options.faults}:\n")
@@ -551,9 +551,9 @@ def _approve_waiting_runs(cloud: LocalCloud, timeline: Timeline, done: set[str])
     on the local API front (the approver is the front's caller, the local user)."""
     from botocore.credentials import Credentials
 
-    from bedrock_tuner.client.api import BedrockTunerApi
-    from bedrock_tuner.client.http import ApiClient
     from bedrock_tuner.errors import BedrockTunerError
+    from bedrock_tuner_cli.client.api import BedrockTunerApi
+    from bedrock_tuner_cli.client.http import ApiClient
 
     api: BedrockTunerApi | None = None
     for note in cloud.notifications.all("approval_needed"):

@@ -18,11 +18,11 @@ from bedrock_tuner import __version__
 from bedrock_tuner.casing import camel_builtins
 from bedrock_tuner.catalog import load_catalog
 from bedrock_tuner.catalog.types import BaseModel, CustomizationType, RecordFormat, TypeSupport
-from bedrock_tuner.cli import catalog_cmd, local_cmd, stack_cmds
-from bedrock_tuner.cli.progress import ProgressBar, wants_progress
 from bedrock_tuner.datasets.reader import DataSource
 from bedrock_tuner.datasets.report import Report
 from bedrock_tuner.errors import BedrockTunerError, UsageError
+from bedrock_tuner_cli import catalog_cmd, local_cmd, stack_cmds
+from bedrock_tuner_cli.progress import ProgressBar, wants_progress
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 SNIFF_LINES = 50  # lines split reads to compare the data's shape with the model's format

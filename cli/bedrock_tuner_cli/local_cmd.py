@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
             f"the local cloud needs the 'local' extra ({exc.name} is not installed)",
             fix="pip install 'bedrock-tuner[local]'  (make demo does it for you)",
         ) from exc
-    from bedrock_tuner.localcloud.errors import LocalCloudError
+    from bedrock_tuner_localcloud.errors import LocalCloudError
 
     try:
         return _dispatch(args)
@@ -169,7 +169,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bedrock_tuner.localcloud.demo import DemoOptions, run_demo
+    from bedrock_tuner_cli.demo import DemoOptions, run_demo
 
     return run_demo(
         DemoOptions(
@@ -189,10 +189,10 @@ def _demo(args: argparse.Namespace) -> int:
 def _up(args: argparse.Namespace) -> int:
     import tempfile
 
-    from bedrock_tuner.client.stack import clear_local_state, write_local_state
-    from bedrock_tuner.localcloud.demo import Timeline
-    from bedrock_tuner.localcloud.faults import FaultInjector, load_plan
-    from bedrock_tuner.localcloud.server import LocalCloud, repo_root
+    from bedrock_tuner_cli.client.stack import clear_local_state, write_local_state
+    from bedrock_tuner_cli.demo import Timeline
+    from bedrock_tuner_localcloud.faults import FaultInjector, load_plan
+    from bedrock_tuner_localcloud.server import LocalCloud, repo_root
 
     # a bad plan is refused before anything starts
     plan = (
@@ -270,7 +270,7 @@ def _env_file(state_file: Path) -> Path:
 
 def _print_env(args: argparse.Namespace) -> int:
     """``local env``: the running local cloud's settings as shell ``export`` lines."""
-    from bedrock_tuner.client.stack import local_state_path
+    from bedrock_tuner_cli.client.stack import local_state_path
 
     path = _env_file(local_state_path())
     try:

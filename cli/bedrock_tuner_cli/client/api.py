@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from bedrock_tuner.client.http import ApiClient
+from bedrock_tuner_cli.client.http import ApiClient
 
 Json = Any
 """A decoded JSON answer (usually a ``dict``)."""

@@ -55,12 +55,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from bedrock_tuner.localcloud.calls import Call, add_interceptor, client_error
-from bedrock_tuner.localcloud.errors import LocalCloudError
-from bedrock_tuner.localcloud.resolve import StaticResolver
+from bedrock_tuner_localcloud.calls import Call, add_interceptor, client_error
+from bedrock_tuner_localcloud.errors import LocalCloudError
+from bedrock_tuner_localcloud.resolve import StaticResolver
 
 if TYPE_CHECKING:
-    from bedrock_tuner.localcloud.deploy import Deployment, Resource
+    from bedrock_tuner_localcloud.deploy import Deployment, Resource
 
 __all__ = [
     "ConditionContext",
@@ -81,7 +81,7 @@ __all__ = [
     "wildcard_match",
 ]
 
-LOG = logging.getLogger("bedrock_tuner.localcloud")
+LOG = logging.getLogger("bedrock_tuner_localcloud")
 
 # Condition keys a request carries: the values, or None when the request does not have the
 # key (e.g. ListObjectsV2 without a Prefix). Keys missing from the mapping are not modelled.
@@ -1191,7 +1191,7 @@ def _account_of(deployment: Deployment) -> str:
 def _translate(template: Path, deployment: Deployment) -> dict[str, Any]:
     """A template's CloudFormation (SAM translated, offline), code paths read relative to
     the deployed template's folder (a copy elsewhere still finds functions/)."""
-    from bedrock_tuner.localcloud.template import load_yaml, package, translate
+    from bedrock_tuner_localcloud.template import load_yaml, package, translate
 
     sam = load_yaml(template)
     packaged, _ = package(sam, deployment.template_path.parent, "local-cloud-iam")

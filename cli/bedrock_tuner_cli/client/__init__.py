@@ -7,9 +7,9 @@ api.list_runs(status="RUNNING")
 
 from __future__ import annotations
 
-from bedrock_tuner.client.api import BedrockTunerApi
-from bedrock_tuner.client.http import ApiClient, ApiError, ApiUnreachableError
-from bedrock_tuner.client.stack import Endpoint, local_state_path, resolve_endpoint
+from bedrock_tuner_cli.client.api import BedrockTunerApi
+from bedrock_tuner_cli.client.http import ApiClient, ApiError, ApiUnreachableError
+from bedrock_tuner_cli.client.stack import Endpoint, local_state_path, resolve_endpoint
 
 __all__ = [
     "ApiClient",

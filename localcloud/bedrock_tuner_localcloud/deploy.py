@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bedrock_tuner.localcloud.errors import LocalCloudError, UnsupportedResourceError
-from bedrock_tuner.localcloud.resolve import StaticResolver
-from bedrock_tuner.localcloud.template import (
+from bedrock_tuner_localcloud.errors import LocalCloudError, UnsupportedResourceError
+from bedrock_tuner_localcloud.resolve import StaticResolver
+from bedrock_tuner_localcloud.template import (
     SamFunction,
     Template,
     load_yaml,
@@ -44,7 +44,7 @@ from bedrock_tuner.localcloud.template import (
     translate,
 )
 
-LOG = logging.getLogger("bedrock_tuner.localcloud")
+LOG = logging.getLogger("bedrock_tuner_localcloud")
 
 ARTIFACT_BUCKET = "local-cloud-artifacts"
 _PATCH_OUTPUT = "ZzLocalCloudPatch"
@@ -179,7 +179,7 @@ def prepare(cfn: Template, stack: str, resolver: StaticResolver, *, strict: bool
         raise UnsupportedResourceError(
             "the local cloud cannot create these resource types (no moto model and no "
             f"deployer handler): {', '.join(unknown)}. Add an _apply_* handler in "
-            "bedrock_tuner/localcloud/deploy.py."
+            "bedrock_tuner_localcloud/deploy.py."
         )
     types = {lid: r["Type"] for lid, r in resources.items()}
     removed = {lid for lid, t in types.items() if t in PATCH_ONLY or t == _LAYER}
