@@ -12,15 +12,16 @@ CHECKOV := $(TOOLS)/checkov/bin
 # newest installed 3.13 to the active version for the build only.
 SAM_PYENV = $(shell python3.13 -c '' >/dev/null 2>&1 || { v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -1); [ -n "$$v" ] && echo "PYENV_VERSION=$$(pyenv version-name):$$v"; })
 
-.PHONY: install demo demo-validate test lint lint-iac sam-build deploy typecheck unit bench bench-quick clean
+.PHONY: install lock demo demo-validate test lint lint-iac sam-build deploy typecheck unit bench bench-quick clean
 
 # Three distributions by where the code runs (pyproject.toml says which is which), installed
 # editable into one .venv with the development tools.
+# Every version comes from requirements.lock (`make lock` regenerates it).
 DISTS := layers/core localcloud cli
-$(STAMP): pyproject.toml $(DISTS:%=%/pyproject.toml)
+$(STAMP): pyproject.toml $(DISTS:%=%/pyproject.toml) requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e layers/core -e localcloud -e 'cli[local]' --group dev
+	$(BIN)/python -m pip install -q -c requirements.lock -e layers/core -e localcloud -e 'cli[local]' --group dev
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +31,19 @@ $(TOOLS)/%/.installed: tools/requirements-%.txt
 	$(TOOLS)/$*/bin/python -m pip install -q --upgrade pip
 	$(TOOLS)/$*/bin/python -m pip install -q -r $<
 	@touch $@
+
+## lock: resolve requirements.lock (the three distributions and the dev group, for every
+## platform), then the Lambda layer's layers/core/requirements.txt from it (python3.13 on arm64).
+## Kept pins stay; UPGRADE=1 takes the newest versions the pyproject files allow.
+UV := $(TOOLS)/uv/bin/uv
+LOCK_FLAGS = --quiet --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade)
+lock: $(TOOLS)/uv/.installed
+	$(UV) pip compile requirements.in --group pyproject.toml:dev --universal --python-version 3.11 \
+	    --no-emit-package bedrock-tuner-core --no-emit-package bedrock-tuner-localcloud \
+	    --no-emit-package bedrock-tuner $(LOCK_FLAGS) -o requirements.lock
+	$(UV) pip compile layers/core/pyproject.toml -c requirements.lock --python-version 3.13 \
+	    --python-platform aarch64-manylinux_2_28 --annotation-style line $(LOCK_FLAGS) \
+	    -o layers/core/requirements.txt
 
 ## demo: the whole flow on a local AWS emulator (moto): deploy template.yaml, upload a spec and
 ## a dataset, follow the run live, print the registered version and the notifications

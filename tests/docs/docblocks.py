@@ -81,6 +81,7 @@ MAKE_INSTALL_PREREQUISITES = (
     "layers/core/pyproject.toml",
     "localcloud/pyproject.toml",
     "cli/pyproject.toml",
+    "requirements.lock",
 )
 ELLIPSIS = "…"
 SEPARATOR = "\x1edoctest-step"
