@@ -3,6 +3,7 @@ schema stay in step."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tomllib
@@ -154,6 +155,48 @@ def test_the_lock_has_every_declared_pin(path: str, where: tuple[str, str]) -> N
 
 def test_layer_has_no_cli_or_test_only_dependencies() -> None:
     assert not NOT_RUNTIME & _layer().keys()
+
+
+# Each distribution's folder holds its package, its pyproject.toml and (the layer) the
+# generated requirements; nothing of another distribution.
+DISTRIBUTION_FOLDERS = {
+    "layers/core": {"bedrock_tuner", "pyproject.toml", "requirements.txt"},
+    "localcloud": {"bedrock_tuner_localcloud", "pyproject.toml"},
+    "cli": {"bedrock_tuner_cli", "pyproject.toml"},
+}
+# What the runtime may never import (the other distributions and what only they use).
+NOT_RUNTIME_IMPORTS = ("bedrock_tuner_cli", "bedrock_tuner_localcloud", "moto", "samtranslator")
+
+
+@pytest.mark.parametrize("folder", sorted(DISTRIBUTION_FOLDERS))
+def test_each_distribution_folder_holds_its_own_package_only(folder: str) -> None:
+    entries = {
+        path.name
+        for path in (ROOT / folder).iterdir()
+        if not path.name.endswith(".egg-info") and path.name != "__pycache__"
+    }
+    assert entries == DISTRIBUTION_FOLDERS[folder]
+
+
+def test_the_layer_source_is_the_runtime_only() -> None:
+    package = ROOT / "layers/core/bedrock_tuner"
+    assert not {p.name for p in package.iterdir()} & {"cli", "client", "localcloud"}
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [
+                f"{path.relative_to(ROOT)}:{node.lineno} imports {name}"
+                for name in names
+                if name.split(".")[0] in NOT_RUNTIME_IMPORTS
+            ]
+    assert not offenders
 
 
 def test_package_data_is_reachable_through_importlib() -> None:
