@@ -37,10 +37,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def shipped_text_files() -> Iterator[Path]:
-    """Every text file of the package (the Lambda layer and the wheel), the docs, the README."""
-    for path in sorted(PACKAGE.rglob("*")):
-        if path.is_file() and path.suffix in TEXT_SUFFIXES and "__pycache__" not in path.parts:
-            yield path
+    """Every text file of the packages (the Lambda layer and the wheels), the docs, the README."""
+    for package in (
+        PACKAGE,
+        ROOT / "cli/bedrock_tuner_cli",
+        ROOT / "localcloud/bedrock_tuner_localcloud",
+    ):
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and path.suffix in TEXT_SUFFIXES and "__pycache__" not in path.parts:
+                yield path
     yield from sorted((ROOT / "docs").glob("*.md"))
     yield README
     yield ROOT / "docs" / "openapi.json"

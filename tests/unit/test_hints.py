@@ -22,7 +22,11 @@ import pytest
 from bedrock_tuner_cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "layers" / "core" / "bedrock_tuner"
+PACKAGES = [
+    ROOT / "layers" / "core" / "bedrock_tuner",
+    ROOT / "cli" / "bedrock_tuner_cli",
+    ROOT / "localcloud" / "bedrock_tuner_localcloud",
+]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BACKTICKED = re.compile(r"`(bedrock-tuner(?: [^`]*)?)`( \w+)?")
 
@@ -76,7 +80,7 @@ def _literal_text(node: ast.AST) -> str | None:
 
 def _package_commands() -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    for path in sorted(PACKAGE.rglob("*.py")):
+    for path in sorted(p for package in PACKAGES for p in package.rglob("*.py")):
         tree = ast.parse(path.read_text())
         skipped = {
             id(value)
