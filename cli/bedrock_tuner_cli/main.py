@@ -18,9 +18,9 @@ from bedrock_tuner import __version__
 from bedrock_tuner.casing import camel_builtins
 from bedrock_tuner.catalog import load_catalog
 from bedrock_tuner.catalog.types import BaseModel, CustomizationType, RecordFormat, TypeSupport
-from bedrock_tuner.datasets.reader import DataSource
 from bedrock_tuner.datasets.report import Report
 from bedrock_tuner.errors import BedrockTunerError, UsageError
+from bedrock_tuner.models.sources import DataSource
 from bedrock_tuner_cli import catalog_cmd, local_cmd, stack_cmds
 from bedrock_tuner_cli.progress import ProgressBar, wants_progress
 
@@ -200,8 +200,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
+def _open_s3(uri: str) -> DataSource:
+    """An ``s3://`` dataset through the S3 adapter (imported only when one is read)."""
+    from bedrock_tuner.aws.s3 import s3_source
+
+    return s3_source(uri)
+
+
+def _open(uri: str) -> DataSource:
+    """A dataset source: a local path, ``-`` (stdin) or ``s3://bucket/key``."""
     from bedrock_tuner.datasets.reader import open_source
+
+    return open_source(uri, open_remote=_open_s3)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
     from bedrock_tuner.datasets.report import render_text, report_json
     from bedrock_tuner.datasets.validate import validate_dataset
 
@@ -216,8 +229,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             fix="Give --workers 1 (one process, the default) or the number of CPU cores.",
         )
     catalog = load_catalog(args.catalog or ())
-    train = open_source(args.train)
-    validation = open_source(args.validation) if args.validation else None
+    train = _open(args.train)
+    validation = _open(args.validation) if args.validation else None
     bar = (
         ProgressBar((train.size or 0) + ((validation.size or 0) if validation else 0), "validating")
         if wants_progress(args.no_progress)
@@ -267,8 +280,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from bedrock_tuner.catalog import check_hyperparameters, lifecycle_warnings
+    from bedrock_tuner.datasets.cost import break_even, estimate_training_cost
     from bedrock_tuner.datasets.validate import epochs_of, resolve_target, validate_dataset
-    from bedrock_tuner.pipeline.cost import break_even, estimate_training_cost
 
     _nonnegative(args, "tokens", "saved_prompt_tokens", "requests_per_month", "input_price_per_1k")
     catalog = load_catalog(args.catalog or ())
@@ -301,6 +314,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
                 catalog=catalog,
                 max_examples=1,
                 progress=bar.advance if bar else None,
+                open_remote=_open_s3,
             )
         finally:
             if bar:
@@ -392,7 +406,6 @@ def _cmd_split(args: argparse.Namespace) -> int:
         parse_customization_type,
         type_support,
     )
-    from bedrock_tuner.datasets.reader import open_source
     from bedrock_tuner.datasets.split import split_dataset
 
     if not 0 < args.validation_ratio < 1:
@@ -416,7 +429,7 @@ def _cmd_split(args: argparse.Namespace) -> int:
                 fix="Upload the whole file as training data.",
             )
         limits = support.limits
-    source = open_source(args.train)
+    source = _open(args.train)
     if args.model:
         _check_shape(source, args, model, ctype, support)
     base = os.path.basename(args.train.rstrip("/")) or "dataset"

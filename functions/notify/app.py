@@ -11,11 +11,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bedrock_tuner.deps import default_deps
+from bedrock_tuner.models.payloads import NotifyRequest
 from bedrock_tuner.observability import logger, metrics, tracer
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.pipeline.events import parse_event
 from bedrock_tuner.pipeline.notifications import notify_run
-from bedrock_tuner.pipeline.payloads import NotifyRequest
 
 
 @logger.inject_lambda_context(correlation_id_path="run.runId")

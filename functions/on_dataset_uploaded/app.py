@@ -16,10 +16,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_tuner.aws.idempotency import run_idempotently
+from bedrock_tuner.deps import default_deps
+from bedrock_tuner.models.payloads import DatasetInput
 from bedrock_tuner.observability import correlation_paths, logger, metrics, tracer
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.pipeline.events import S3ObjectCreatedEvent, parse_event
-from bedrock_tuner.pipeline.payloads import DatasetInput
 from bedrock_tuner.pipeline.spec import PIPELINES_PREFIX
 from bedrock_tuner.pipeline.uploads import handle_dataset_uploaded, handle_spec_uploaded
 

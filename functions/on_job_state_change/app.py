@@ -11,8 +11,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_tuner.aws.idempotency import run_idempotently
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.observability import correlation_paths, logger, metrics, tracer
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.pipeline.events import BedrockJobStateChangeEvent, parse_event
 from bedrock_tuner.pipeline.training import handle_job_event
 

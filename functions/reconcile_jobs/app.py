@@ -14,9 +14,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import TransientError
 from bedrock_tuner.observability import correlation_paths, logger, metrics, tracer
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.pipeline.events import ScheduledEvent, parse_event
 from bedrock_tuner.pipeline.reconcile import reconcile
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bedrock_tuner.deps import default_deps
+from bedrock_tuner.models.payloads import ApprovalRequest
 from bedrock_tuner.observability import logger, metrics, tracer
 from bedrock_tuner.pipeline.approvals import request_approval
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.pipeline.events import parse_event
-from bedrock_tuner.pipeline.payloads import ApprovalRequest
 
 
 @logger.inject_lambda_context(correlation_id_path="run.runId")

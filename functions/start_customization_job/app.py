@@ -10,10 +10,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bedrock_tuner.deps import default_deps
+from bedrock_tuner.models.payloads import ExecutionState
 from bedrock_tuner.observability import logger, metrics, tracer
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.pipeline.events import parse_event
-from bedrock_tuner.pipeline.payloads import ExecutionState
 from bedrock_tuner.pipeline.training import start_job
 
 

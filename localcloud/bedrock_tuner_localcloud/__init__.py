@@ -12,10 +12,11 @@ Pieces (each module has the details):
 * :mod:`.bedrock_sim` — a Bedrock model-customization simulator (sub-stages, metrics CSVs,
   EventBridge state-change events, failure knobs).
 * :mod:`.capture` — every SNS notification the stack sends, for the demo and the tests.
-* :mod:`.demo` — ``make demo``.
 
-This package needs the ``local`` extra (moto, the SAM translator). It is never imported by a
-Lambda handler, and the CLI imports it lazily.
+``make demo`` is the CLI's (``bedrock_tuner_cli.demo``). This distribution
+(``bedrock-tuner-localcloud``) pins moto and the SAM translator; the CLI's ``local`` extra
+installs it. It is never imported by a Lambda handler or the core, and the CLI imports it
+lazily.
 """
 
 from __future__ import annotations

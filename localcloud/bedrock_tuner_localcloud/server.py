@@ -487,6 +487,6 @@ def _forget_cached_clients() -> None:
     if callable(cache_clear):
         cache_clear()
     # the handlers' adapters hold the table names of the stack they were built for
-    from bedrock_tuner.pipeline.deps import reset_deps
+    from bedrock_tuner.deps import reset_deps
 
     reset_deps()

@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 from bedrock_tuner.aws.bedrock import BedrockJobs
 from bedrock_tuner.aws.dynamo import DynamoStateStore
 from bedrock_tuner.aws.ssm import SsmParameters
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import PromotionError
-from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.registry import aliases
 from bedrock_tuner.registry.metrics import MetricsSummary
 from bedrock_tuner.registry.versions import DatasetLineage, ModelVersion

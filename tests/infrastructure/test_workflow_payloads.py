@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from bedrock_tuner.pipeline.payloads import JobOutput, ValidationOutput, VersionOutput
+from bedrock_tuner.models.payloads import JobOutput, ValidationOutput, VersionOutput
 
 SELECTED = [
     ("Validate dataset", ValidationOutput),

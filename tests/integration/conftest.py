@@ -33,7 +33,7 @@ from moto import mock_aws
 from moto.core.exceptions import AWSError
 
 from bedrock_tuner.aws.clients import reset_clients
-from bedrock_tuner.pipeline.deps import reset_deps
+from bedrock_tuner.deps import reset_deps
 from bedrock_tuner.settings import reset_settings
 from events import load_event
 

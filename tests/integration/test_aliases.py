@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 import pytest
 
+from bedrock_tuner.deps import Deps, default_deps
 from bedrock_tuner.errors import ConflictError, ModelNotFoundError, PromotionError
-from bedrock_tuner.pipeline.deps import Deps, default_deps
 from bedrock_tuner.pipeline.spec import PipelineSpec
 from bedrock_tuner.registry import aliases
 from bedrock_tuner.registry.aliases import (

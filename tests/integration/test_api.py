@@ -190,7 +190,7 @@ def test_list_runs_by_pipeline_and_status(cloud: Cloud) -> None:
 
 
 def test_list_runs_by_status_group_in_any_case(cloud: Cloud) -> None:
-    from bedrock_tuner.pipeline.deps import default_deps
+    from bedrock_tuner.deps import default_deps
     from bedrock_tuner.pipeline.runs import RunStatus
 
     # Given five runs that ended badly in five different ways, one running, one succeeded
@@ -461,7 +461,7 @@ def test_alias_errors(cloud: Cloud) -> None:
 def test_a_concurrent_promotion_is_409(cloud: Cloud) -> None:
     import time
 
-    from bedrock_tuner.pipeline.deps import default_deps
+    from bedrock_tuner.deps import default_deps
 
     invoke("register_model_version", completed(cloud))
     now = int(time.time())

@@ -115,8 +115,8 @@ def test_the_outcome_is_recorded_even_when_sns_cannot_be_reached(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """D8: a failed publish leaves a true run (not REGISTERED forever) and raises (alarm)."""
+    from bedrock_tuner.deps import default_deps
     from bedrock_tuner.errors import TransientError
-    from bedrock_tuner.pipeline.deps import default_deps
 
     state = started_job(cloud)
     state["jobResult"] = {"status": "Failed", "failureMessage": "boom"}
@@ -140,8 +140,8 @@ def test_a_notify_retried_after_publishing_does_not_send_twice(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """D14: the task failed after SNS accepted the message; the retry sends nothing."""
+    from bedrock_tuner.deps import default_deps
     from bedrock_tuner.errors import TransientError
-    from bedrock_tuner.pipeline.deps import default_deps
 
     state = started_job(cloud)
     state["version"] = {

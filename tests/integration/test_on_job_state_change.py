@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bedrock_tuner.pipeline.deps import default_deps
+from bedrock_tuner.deps import default_deps
 from events import load_event
 from integration.conftest import IDEMPOTENCY, Cloud, TaskCalls, invoke
 from integration.helpers import bedrock_event, tracked

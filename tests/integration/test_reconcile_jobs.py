@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import ThrottlingError, TransientError
-from bedrock_tuner.pipeline.deps import default_deps
 from events import load_event
 from integration.conftest import TABLE, Cloud, TaskCalls, invoke
 from integration.helpers import tracked

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import InvalidEventError
-from bedrock_tuner.pipeline.deps import default_deps
-from bedrock_tuner.pipeline.payloads import ExecutionState
+from bedrock_tuner.models.payloads import ExecutionState
 from bedrock_tuner.pipeline.registration import register_version
 from integration.conftest import BUCKET, Cloud, invoke
 from integration.helpers import KEY, started_job

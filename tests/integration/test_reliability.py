@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import RunStoppedError, ThrottlingError
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.pipeline.runs import RunStatus, Step
 from events import load_event
 from integration.conftest import TABLE, Cloud, TaskCalls, invoke

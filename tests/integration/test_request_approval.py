@@ -29,7 +29,7 @@ def test_the_token_is_stored_and_people_are_told_how_to_approve(
 
 
 def test_pending_approvals_are_listed(cloud: Cloud) -> None:
-    from bedrock_tuner.pipeline.deps import default_deps
+    from bedrock_tuner.deps import default_deps
 
     state = validated(cloud, spec=SPEC)
     invoke("request_approval", {"token": "tok", "run": state})

@@ -9,8 +9,8 @@ import pytest
 from botocore.stub import Stubber
 
 from bedrock_tuner.aws.bedrock import BedrockJobs
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import JobStartError, ThrottlingError, TransientError
-from bedrock_tuner.pipeline.deps import default_deps
 from integration.conftest import BUCKET, REGION, ROLE_ARN, Cloud, invoke
 from integration.helpers import KEY, RECORDS, started_job, validated
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import ForbiddenError, PromotionError
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.registry.aliases import get_alias, promote
 from integration.conftest import BUCKET, Cloud, invoke
 from integration.helpers import RECORDS
@@ -199,7 +199,7 @@ def test_validation_data_outside_the_pipelines_prefix_never_starts(
 def test_the_stacks_shared_prefixes_are_allowed(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bedrock_tuner.pipeline.deps import reset_deps
+    from bedrock_tuner.deps import reset_deps
     from bedrock_tuner.settings import reset_settings
 
     monkeypatch.setenv("BT_SHARED_DATA_PREFIXES", "datasets/shared-eval/")

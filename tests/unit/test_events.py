@@ -7,18 +7,18 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventMo
 from pydantic import BaseModel
 
 from bedrock_tuner.errors import InvalidEventError
+from bedrock_tuner.models.payloads import (
+    ApprovalRequest,
+    ExecutionState,
+    NotifyRequest,
+    TrackJobRequest,
+)
 from bedrock_tuner.pipeline.events import (
     BedrockJobStateChangeEvent,
     S3ObjectCreatedEvent,
     ScheduledEvent,
     SnsEvent,
     parse_event,
-)
-from bedrock_tuner.pipeline.payloads import (
-    ApprovalRequest,
-    ExecutionState,
-    NotifyRequest,
-    TrackJobRequest,
 )
 from events import event_names, load_event
 

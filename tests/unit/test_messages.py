@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bedrock_tuner.errors import SpecError
+from bedrock_tuner.models.payloads import ExecutionState, TopProblem
 from bedrock_tuner.notify.messages import (
     SUBJECT_MAX,
     explain_failure,
@@ -15,7 +16,6 @@ from bedrock_tuner.notify.messages import (
     render_spec_error,
 )
 from bedrock_tuner.notify.slack import build_slack_payload, escape_mrkdwn
-from bedrock_tuner.pipeline.payloads import ExecutionState, TopProblem
 
 RUN = "r0123456789ab"
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:Customization:support-bot-" + RUN

@@ -1,12 +1,19 @@
 """bedrock-tuner: hands-off Amazon Bedrock model customization.
 
-The package is the Lambda layer. Sub-packages:
+The package is the Lambda layer (distribution ``bedrock-tuner-core``). Imports point down
+this list (tests/unit/test_import_direction.py):
 
+- ``errors``, ``casing``, ``clock``, ``settings``, ``observability``  the base
+- ``models``    records: the workflow's payloads, the bucket's key layout, dataset sources
 - ``catalog``   base models, customization types, formats, limits, hyperparameters, prices
-- ``datasets``  streaming validator, report, token estimates, split
-- ``pipeline``  cost estimates and (later) the pipeline spec and job requests
 - ``aws``       the only modules that call boto3
-- ``cli``       the ``bedrock-tuner`` command (never imported by a Lambda handler)
+- ``ports``, ``deps``  the Protocols the domain needs from AWS, and the adapters built for them
+- ``datasets``, ``registry``, ``notify``  the validator, versions and aliases, messages
+- ``pipeline``  the use cases behind each handler
+- ``api``       the REST API
+
+The CLI (``bedrock_tuner_cli``) and the local cloud (``bedrock_tuner_localcloud``) are
+distributions of their own; nothing here imports them.
 """
 
 __version__ = "0.1.0"

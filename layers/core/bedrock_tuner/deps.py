@@ -1,7 +1,9 @@
-"""The adapters a pipeline step works with, built once per Lambda container.
+"""The composition root: the adapters a pipeline step works with, built once per container.
 
 Domain functions take a :class:`Deps` so tests can hand them adapters bound to moto (or
-fakes); handlers call :func:`default_deps`, which builds them lazily from the settings.
+in-memory fakes: the fields are typed by the Protocols of :mod:`bedrock_tuner.ports`);
+handlers call :func:`default_deps`, which builds the boto3 adapters lazily from the
+settings. It sits above the adapters and below the domain (tests/unit/test_import_direction.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from bedrock_tuner.aws.secrets import SecretReader
 from bedrock_tuner.aws.sfn import StepFunctions
 from bedrock_tuner.aws.sns import SnsPublisher
 from bedrock_tuner.aws.ssm import SsmParameters
-from bedrock_tuner.pipeline.runs import iso, utc_now
+from bedrock_tuner.clock import iso, utc_now
+from bedrock_tuner.ports import (
+    CustomizationJobs,
+    ObjectStore,
+    ParameterStore,
+    Publisher,
+    SecretStore,
+    Workflow,
+)
 from bedrock_tuner.settings import Settings, get_settings
 
 __all__ = ["Deps", "default_deps", "reset_deps"]
@@ -27,13 +37,13 @@ __all__ = ["Deps", "default_deps", "reset_deps"]
 @dataclass
 class Deps:
     settings: Settings
-    store: DynamoStateStore
-    s3: S3Objects = field(default_factory=S3Objects)
-    bedrock: BedrockJobs = field(default_factory=BedrockJobs)
-    sfn: StepFunctions = field(default_factory=StepFunctions)
-    sns: SnsPublisher = field(default_factory=SnsPublisher)
-    secrets: SecretReader = field(default_factory=SecretReader)
-    ssm: SsmParameters = field(default_factory=SsmParameters)
+    store: DynamoStateStore  # the per-aggregate stores type this by their Protocols
+    s3: ObjectStore = field(default_factory=S3Objects)
+    bedrock: CustomizationJobs = field(default_factory=BedrockJobs)
+    sfn: Workflow = field(default_factory=StepFunctions)
+    sns: Publisher = field(default_factory=SnsPublisher)
+    secrets: SecretStore = field(default_factory=SecretReader)
+    ssm: ParameterStore = field(default_factory=SsmParameters)
     clock: Callable[[], dt.datetime] = utc_now
 
     def now(self) -> str:

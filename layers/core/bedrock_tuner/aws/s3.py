@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from bedrock_tuner.aws.clients import client as default_client
 from bedrock_tuner.aws.codes import error_code, retryable_error
-from bedrock_tuner.datasets.reader import DataSource, Readable
 from bedrock_tuner.errors import DatasetSourceError, ObjectTooLargeError
+from bedrock_tuner.models.sources import DataSource, ObjectHead, Readable
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -98,15 +97,6 @@ class _Empty:
 
 
 # --------------------------------------------------------------------------- objects
-
-
-@dataclass(frozen=True)
-class ObjectHead:
-    """What HeadObject says about an object (ETag without quotes)."""
-
-    size: int
-    etag: str
-    version_id: str | None
 
 
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion"})

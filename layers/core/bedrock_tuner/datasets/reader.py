@@ -11,9 +11,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from bedrock_tuner.errors import DatasetSourceError
+from bedrock_tuner.models.sources import DataSource, Readable
 
 CHUNK_BYTES = 4 << 20
 # No Bedrock record comes near this: 32k tokens of text is ~130 KB, ~800 KB fully escaped.
@@ -21,26 +22,10 @@ MAX_LINE_BYTES = 8 << 20
 BOM = b"\xef\xbb\xbf"
 
 
-class Readable(Protocol):
-    def read(self, n: int = -1, /) -> bytes: ...
-
-
-@dataclass(frozen=True)
-class DataSource:
-    """Where a dataset comes from. ``open`` returns a fresh binary stream each call."""
-
-    uri: str
-    size: int | None
-    bucket: str | None  # the S3 bucket holding the dataset (media must live there too)
-    opener: Callable[[int, int | None], Readable]  # (start, end_exclusive) -> stream
-    seekable: bool = True
-
-    def open(self, start: int = 0, end: int | None = None) -> Readable:
-        return self.opener(start, end)
-
-
-def open_source(uri: str, *, s3_client_factory: Callable[[], object] | None = None) -> DataSource:
-    """Resolve ``uri`` into a :class:`DataSource` (local path, ``-`` or ``s3://``)."""
+def open_source(uri: str, *, open_remote: Callable[[str], DataSource] | None = None) -> DataSource:
+    """Resolve ``uri`` into a :class:`DataSource`: a local path, ``-`` (stdin), or an
+    ``s3://`` URI through ``open_remote`` (the caller's S3 adapter, such as
+    :func:`bedrock_tuner.aws.s3.s3_source`: this package reads bytes, it never calls AWS)."""
     if uri == "-":
         stdin = sys.stdin.buffer
 
@@ -49,9 +34,12 @@ def open_source(uri: str, *, s3_client_factory: Callable[[], object] | None = No
 
         return DataSource(uri="<stdin>", size=None, bucket=None, opener=open_stdin, seekable=False)
     if uri.startswith("s3://"):
-        from bedrock_tuner.aws.s3 import s3_source
-
-        return s3_source(uri, client_factory=s3_client_factory)
+        if open_remote is None:
+            raise DatasetSourceError(
+                f"cannot read {uri} here: no S3 reader was given",
+                fix="Pass open_remote=bedrock_tuner.aws.s3.s3_source, or a local path.",
+            )
+        return open_remote(uri)
     path = os.path.expanduser(uri)
     if not os.path.exists(path):
         raise DatasetSourceError(

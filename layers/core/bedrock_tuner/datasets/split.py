@@ -13,8 +13,9 @@ import random
 from dataclasses import dataclass
 
 from bedrock_tuner.catalog.types import Limits
-from bedrock_tuner.datasets.reader import DataSource, OversizeLine, iter_pieces
+from bedrock_tuner.datasets.reader import OversizeLine, iter_pieces
 from bedrock_tuner.errors import UsageError
+from bedrock_tuner.models.sources import DataSource
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from bedrock_tuner.catalog import (
 from bedrock_tuner.catalog.types import BaseModel, Catalog, CustomizationType, Limits, TypeSupport
 from bedrock_tuner.datasets.checks import CheckContext, make_checker
 from bedrock_tuner.datasets.codes import CODES, Severity
-from bedrock_tuner.datasets.reader import DataSource, align_ranges, iter_pieces, open_source
+from bedrock_tuner.datasets.cost import estimate_training_cost
+from bedrock_tuner.datasets.reader import align_ranges, iter_pieces, open_source
 from bedrock_tuner.datasets.report import (
     FileReport,
     HistogramBin,
@@ -42,7 +43,7 @@ from bedrock_tuner.datasets.report import (
 )
 from bedrock_tuner.datasets.scan import FileScan, FileStats, Problems, dedup_cap_for
 from bedrock_tuner.datasets.tokens import TOKENIZER_NOTE
-from bedrock_tuner.pipeline.cost import estimate_training_cost
+from bedrock_tuner.models.sources import DataSource
 
 ProgressFn = Callable[[int], None]  # called with the number of bytes just read
 OUTLIER_FACTOR = 8  # a record this many times the median is an outlier
@@ -229,15 +230,23 @@ def validate_dataset(
     media_bucket: str | None = None,
     progress: ProgressFn | None = None,
     today: dt.date | None = None,
+    open_remote: Callable[[str], DataSource] | None = None,
 ) -> Report:
-    """Validate ``train`` (and ``validation``) for ``model_id``; return the report."""
+    """Validate ``train`` (and ``validation``) for ``model_id``; return the report.
+
+    A URI given as text is opened with :func:`~bedrock_tuner.datasets.reader.open_source`
+    (``open_remote`` reads ``s3://`` ones)."""
     given_hp = dict(hyperparameters or {})
     target = resolve_target(model_id, customization_type, given_hp, catalog)
     support = target.support
     limits = support.limits
     fmt = support.formats[0]
-    train_src = open_source(train) if isinstance(train, str) else train
-    val_src = open_source(validation) if isinstance(validation, str) else validation
+    train_src = open_source(train, open_remote=open_remote) if isinstance(train, str) else train
+    val_src = (
+        open_source(validation, open_remote=open_remote)
+        if isinstance(validation, str)
+        else validation
+    )
     problems = Problems(max_examples)
     notes: list[str] = []
 

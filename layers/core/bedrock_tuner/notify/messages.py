@@ -17,8 +17,8 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from bedrock_tuner.errors import SpecError
-from bedrock_tuner.pipeline.payloads import ExecutionState, NotifyKind
-from bedrock_tuner.pipeline.spec import spec_keys_for
+from bedrock_tuner.models.keys import spec_keys_for
+from bedrock_tuner.models.payloads import ExecutionState, NotifyKind
 
 __all__ = [
     "SUBJECT_MAX",

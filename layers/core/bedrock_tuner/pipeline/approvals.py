@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from bedrock_tuner.aws.dynamo import ApprovalRecord
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import ConflictError, ForbiddenError
+from bedrock_tuner.models.payloads import ApprovalDecision, ApprovalRequest, ApprovalResult
 from bedrock_tuner.notify.messages import render_notification
 from bedrock_tuner.observability import count, logger
-from bedrock_tuner.pipeline.deps import Deps
-from bedrock_tuner.pipeline.payloads import ApprovalDecision, ApprovalRequest, ApprovalResult
 from bedrock_tuner.pipeline.runs import RunStatus, Step
 from bedrock_tuner.pipeline.uploads import publish_notification
 from bedrock_tuner.pipeline.validation import ensure_run

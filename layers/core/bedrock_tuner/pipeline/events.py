@@ -3,7 +3,7 @@
 They extend Powertools' models: ``EventBridgeModel`` with a typed ``detail`` for S3
 "Object Created" and for Bedrock "Model Customization Job State Change"; the schedule's
 "Scheduled Event"; ``SnsModel`` for the Slack subscription. State-machine payloads are in
-:mod:`bedrock_tuner.pipeline.payloads`.
+:mod:`bedrock_tuner.models.payloads`.
 """
 
 from __future__ import annotations

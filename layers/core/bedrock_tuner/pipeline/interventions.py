@@ -21,16 +21,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import ConflictError, UsageError
-from bedrock_tuner.observability import count, logger
-from bedrock_tuner.pipeline.deps import Deps
-from bedrock_tuner.pipeline.notifications import notify_run
-from bedrock_tuner.pipeline.payloads import (
+from bedrock_tuner.models.payloads import (
     JobOutput,
     JobResult,
     NotifyRequest,
     WorkflowError,
 )
+from bedrock_tuner.observability import count, logger
+from bedrock_tuner.pipeline.notifications import notify_run
 from bedrock_tuner.pipeline.reconcile import run_state
 from bedrock_tuner.pipeline.registration import register_version
 from bedrock_tuner.pipeline.runs import RunStatus, Step

@@ -13,13 +13,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import InvalidEventError
+from bedrock_tuner.models.payloads import ExecutionState, NotifyRequest
 from bedrock_tuner.notify.messages import Notification, render_notification
 from bedrock_tuner.notify.slack import build_slack_payload
 from bedrock_tuner.notify.webhook import post_json
 from bedrock_tuner.observability import count, logger
-from bedrock_tuner.pipeline.deps import Deps
-from bedrock_tuner.pipeline.payloads import ExecutionState, NotifyRequest
 from bedrock_tuner.pipeline.runs import TERMINAL_RUN_STATUSES, RunStatus, Step
 from bedrock_tuner.pipeline.uploads import publish_notification
 

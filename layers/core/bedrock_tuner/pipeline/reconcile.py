@@ -35,12 +35,9 @@ from pydantic.alias_generators import to_camel
 
 from bedrock_tuner.aws.dynamo import JobRecord
 from bedrock_tuner.aws.sfn import execution_arn_for
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import BedrockTunerError
-from bedrock_tuner.observability import count, logger
-from bedrock_tuner.pipeline.approvals import REJECTED_ERROR
-from bedrock_tuner.pipeline.deps import Deps
-from bedrock_tuner.pipeline.notifications import notify_run
-from bedrock_tuner.pipeline.payloads import (
+from bedrock_tuner.models.payloads import (
     ApprovalResult,
     DatasetInput,
     ExecutionState,
@@ -51,6 +48,9 @@ from bedrock_tuner.pipeline.payloads import (
     ValidationOutput,
     WorkflowError,
 )
+from bedrock_tuner.observability import count, logger
+from bedrock_tuner.pipeline.approvals import REJECTED_ERROR
+from bedrock_tuner.pipeline.notifications import notify_run
 from bedrock_tuner.pipeline.runs import (
     Run,
     RunStatus,

@@ -11,10 +11,10 @@ from bedrock_tuner.catalog import (
     load_catalog,
     type_support,
 )
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import BedrockTunerError, DatasetSourceError, InvalidEventError
+from bedrock_tuner.models.payloads import ExecutionState, VersionOutput
 from bedrock_tuner.observability import count, logger
-from bedrock_tuner.pipeline.deps import Deps
-from bedrock_tuner.pipeline.payloads import ExecutionState, VersionOutput
 from bedrock_tuner.pipeline.runs import RunStatus, Step
 from bedrock_tuner.pipeline.spec import PipelineSpec
 from bedrock_tuner.registry.aliases import DEFAULT_ALIAS, AutoPromotion, maybe_auto_promote

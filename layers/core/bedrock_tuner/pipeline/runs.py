@@ -7,7 +7,6 @@ twice, and to the same ``clientRequestToken``, which Bedrock answers with the sa
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import hashlib
 import math
@@ -16,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from bedrock_tuner.clock import iso, utc_now
 
 __all__ = [
     "EXECUTION_NAME_MAX",
@@ -27,6 +28,7 @@ __all__ = [
     "Step",
     "decide_budget",
     "execution_name_for",
+    "iso",
     "parse_status_filter",
     "retry_run_id",
     "run_id_for",
@@ -38,15 +40,6 @@ __all__ = [
 EXECUTION_NAME_MAX = 80
 _RUN_ID = re.compile(r"r[0-9a-f]{12}$")
 _EXECUTION_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def iso(moment: dt.datetime) -> str:
-    """``2026-11-28T04:51:29.123Z`` (UTC, milliseconds: sorts as text)."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------- identity

@@ -43,6 +43,13 @@ from bedrock_tuner.catalog import (
 from bedrock_tuner.catalog.types import BaseModel as CatalogModel
 from bedrock_tuner.catalog.types import Catalog, CustomizationType, TypeSupport
 from bedrock_tuner.errors import BedrockTunerError, SpecError
+from bedrock_tuner.models.keys import (
+    DATASETS_PREFIX,
+    PIPELINES_PREFIX,
+    pipeline_name_for_key,
+    pipeline_name_for_spec_key,
+    spec_keys_for,
+)
 
 __all__ = [
     "DATASETS_PREFIX",
@@ -68,8 +75,6 @@ __all__ = [
     "spec_problems_error",
 ]
 
-DATASETS_PREFIX = "datasets/"
-PIPELINES_PREFIX = "pipelines/"
 PLACEHOLDERS = ("pipeline", "date", "time", "run", "version")
 """Placeholders a ``custom_model_name`` pattern may use."""
 
@@ -840,36 +845,6 @@ def check_pipeline_name(name: str) -> None:
             fix="name the folder datasets/<name>/ with up to 64 letters, digits, . _ - "
             "(starting with a letter or digit)",
         )
-
-
-def spec_keys_for(pipeline: str) -> tuple[str, str]:
-    """Where the spec of ``pipeline`` may live (``.yaml`` first, then ``.yml``)."""
-    return (f"{PIPELINES_PREFIX}{pipeline}.yaml", f"{PIPELINES_PREFIX}{pipeline}.yml")
-
-
-def pipeline_name_for_spec_key(key: str) -> str | None:
-    """The pipeline a spec key names (``pipelines/<name>.yaml`` or ``.yml``), else ``None``."""
-    if not key.startswith(PIPELINES_PREFIX):
-        return None
-    name = key[len(PIPELINES_PREFIX) :]
-    for suffix in (".yaml", ".yml"):
-        if name.endswith(suffix) and "/" not in name:
-            return name.removesuffix(suffix) or None
-    return None
-
-
-def pipeline_name_for_key(key: str) -> str | None:
-    """The pipeline a dataset key belongs to, or ``None`` if the key starts no run.
-
-    Only ``datasets/<name>/<...>.jsonl`` starts a run: not reports (``.report.json``),
-    not other files, not keys directly under ``datasets/``.
-    """
-    if not key.startswith(DATASETS_PREFIX) or not key.endswith(".jsonl"):
-        return None
-    name, sep, rest = key[len(DATASETS_PREFIX) :].partition("/")
-    if not sep or not name or not rest or rest.endswith("/") or rest.split("/")[-1] == ".jsonl":
-        return None
-    return name
 
 
 def parse_spec(

@@ -17,7 +17,7 @@ through.
 
 from __future__ import annotations
 
-from bedrock_tuner.pipeline.deps import Deps
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.pipeline.spec import (
     PIPELINES_PREFIX,
     PipelineSpec,

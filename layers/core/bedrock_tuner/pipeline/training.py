@@ -19,17 +19,17 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from bedrock_tuner.aws.dynamo import JobRecord, JobUpdate
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import (
     BedrockTunerError,
     InvalidEventError,
     JobStartError,
     RunStoppedError,
 )
+from bedrock_tuner.models.payloads import ExecutionState, JobOutput, JobResult, TrackJobRequest
 from bedrock_tuner.observability import count, logger
-from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.pipeline.events import BedrockJobStateChangeEvent
 from bedrock_tuner.pipeline.jobs import build_job_request, job_name_for
-from bedrock_tuner.pipeline.payloads import ExecutionState, JobOutput, JobResult, TrackJobRequest
 from bedrock_tuner.pipeline.runs import Run, RunStatus, Step, iso
 from bedrock_tuner.pipeline.spec import PipelineSpec
 from bedrock_tuner.pipeline.tracking import JobState, JobStatus, is_terminal, status_rank

@@ -13,16 +13,16 @@ from urllib.parse import unquote_plus
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import BedrockTunerError, ObjectTooLargeError, SpecError
+from bedrock_tuner.models.payloads import DatasetInput, ExecutionInput, ExecutionState
 from bedrock_tuner.notify.messages import (
     render_bad_dataset_key,
     render_spec_error,
     render_spec_upload_error,
 )
 from bedrock_tuner.observability import count, logger
-from bedrock_tuner.pipeline.deps import Deps
 from bedrock_tuner.pipeline.jobs import bedrock_uri_problem
-from bedrock_tuner.pipeline.payloads import DatasetInput, ExecutionInput, ExecutionState
 from bedrock_tuner.pipeline.runs import (
     DatasetRef,
     Run,

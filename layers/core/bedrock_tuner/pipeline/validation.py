@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bedrock_tuner.catalog import get_model, load_catalog, type_support
-from bedrock_tuner.datasets.reader import DataSource, Readable
 from bedrock_tuner.datasets.report import Report, report_json
 from bedrock_tuner.datasets.split import split_dataset
 from bedrock_tuner.datasets.validate import validate_dataset
+from bedrock_tuner.deps import Deps
+from bedrock_tuner.models.payloads import ExecutionState, TopProblem, ValidationOutput
+from bedrock_tuner.models.sources import DataSource, Readable
 from bedrock_tuner.observability import count, logger
-from bedrock_tuner.pipeline.deps import Deps
-from bedrock_tuner.pipeline.payloads import ExecutionState, TopProblem, ValidationOutput
 from bedrock_tuner.pipeline.runs import DatasetRef, Run, RunStatus, Step, decide_budget
 from bedrock_tuner.pipeline.spec import PipelineSpec
 

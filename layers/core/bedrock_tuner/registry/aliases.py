@@ -32,11 +32,12 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, Protocol
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import (
     BedrockTunerError,
     ConflictError,
@@ -45,8 +46,6 @@ from bedrock_tuner.errors import (
     UsageError,
 )
 from bedrock_tuner.observability import logger
-from bedrock_tuner.pipeline.deps import Deps
-from bedrock_tuner.pipeline.spec import PipelineSpec
 from bedrock_tuner.registry.versions import ModelVersion
 
 __all__ = [
@@ -56,6 +55,7 @@ __all__ = [
     "AutoPromotion",
     "FamilyInfo",
     "Promotion",
+    "PromotionPolicy",
     "ValueDiff",
     "VersionComparison",
     "alias_history",
@@ -622,11 +622,21 @@ def auto_promotion_decision(
 _METRIC_LABELS = {"validation_loss": "validation loss", "training_loss": "training loss"}
 
 
+class PromotionPolicy(Protocol):
+    """What auto-promotion reads of a pipeline spec (``promotion``, ``promotion_metric``)."""
+
+    @property
+    def promotion(self) -> str: ...
+
+    @property
+    def decisive_metric(self) -> Literal["validation_loss", "training_loss"]: ...
+
+
 def maybe_auto_promote(
     deps: Deps,
     family: str,
     new_version: ModelVersion | int,
-    spec: PipelineSpec,
+    spec: PromotionPolicy,
     *,
     alias: str = DEFAULT_ALIAS,
 ) -> AutoPromotion | None:

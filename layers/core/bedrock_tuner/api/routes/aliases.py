@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from bedrock_tuner.api.context import caller_of, new_router
 from bedrock_tuner.api.models import AliasBody, RollbackBody
-from bedrock_tuner.pipeline.deps import default_deps
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.registry import aliases
 
 router = new_router()

@@ -6,9 +6,9 @@ from typing import Any
 
 from bedrock_tuner.api.context import new_router, principal_of
 from bedrock_tuner.api.models import ApprovalBody, ApprovalView
+from bedrock_tuner.deps import default_deps
+from bedrock_tuner.models.payloads import ApprovalDecision
 from bedrock_tuner.pipeline.approvals import decide_approval
-from bedrock_tuner.pipeline.deps import default_deps
-from bedrock_tuner.pipeline.payloads import ApprovalDecision
 
 router = new_router()
 

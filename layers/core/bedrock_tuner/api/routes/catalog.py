@@ -17,9 +17,9 @@ from bedrock_tuner.catalog import (
     load_catalog,
     type_support,
 )
+from bedrock_tuner.datasets.cost import break_even, estimate_training_cost
 from bedrock_tuner.datasets.validate import epochs_of
 from bedrock_tuner.errors import UsageError
-from bedrock_tuner.pipeline.cost import break_even, estimate_training_cost
 
 router = new_router()
 

@@ -11,8 +11,8 @@ from bedrock_tuner.api.models import ValidateBody
 from bedrock_tuner.aws.s3 import parse_s3_uri
 from bedrock_tuner.datasets.report import report_json
 from bedrock_tuner.datasets.validate import validate_dataset
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import DatasetNotFoundError
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.pipeline.validation import REPORT_SUFFIX
 
 router = new_router()

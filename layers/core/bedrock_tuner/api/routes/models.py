@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bedrock_tuner.api.context import new_router
+from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import ModelNotFoundError
-from bedrock_tuner.pipeline.deps import default_deps
 from bedrock_tuner.registry.aliases import list_families as registry_families
 
 router = new_router()

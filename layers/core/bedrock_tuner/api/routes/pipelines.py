@@ -6,8 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from bedrock_tuner.api.context import new_router
 from bedrock_tuner.api.models import PipelineBody, PipelineView
+from bedrock_tuner.deps import Deps, default_deps
 from bedrock_tuner.errors import ObjectTooLargeError, PipelineNotFoundError, SpecError
-from bedrock_tuner.pipeline.deps import Deps, default_deps
 from bedrock_tuner.pipeline.spec import (
     PIPELINES_PREFIX,
     SPEC_MAX_BYTES,

@@ -14,15 +14,15 @@ from bedrock_tuner.api.models import RunStartBody, StopBody, TimelineEntry
 from bedrock_tuner.api.routes.pipelines import pipeline_names
 from bedrock_tuner.api.timeline import build_timeline
 from bedrock_tuner.aws.s3 import parse_s3_uri
+from bedrock_tuner.deps import Deps, default_deps
 from bedrock_tuner.errors import DatasetNotFoundError, UsageError
-from bedrock_tuner.pipeline.deps import Deps, default_deps
+from bedrock_tuner.models.payloads import DatasetInput
 from bedrock_tuner.pipeline.interventions import (
     RecoverOutcome,
     StopOutcome,
     recover_run,
     stop_run,
 )
-from bedrock_tuner.pipeline.payloads import DatasetInput
 from bedrock_tuner.pipeline.runs import (
     Run,
     RunStatus,

@@ -1,0 +1,6 @@
+"""Records: the bottom layer, which imports nothing of the package but ``errors``.
+
+The workflow's payloads, the bucket's key layout and the dataset source every layer above
+passes around. Adapters (``aws/``) and the domain (``datasets/``, ``registry/``, ``notify/``,
+``pipeline/``) import these; these import none of them (tests/unit/test_import_direction.py).
+"""
