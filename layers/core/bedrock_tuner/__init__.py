@@ -12,8 +12,8 @@ this list (tests/unit/test_import_direction.py):
 - ``pipeline``  the use cases behind each handler
 - ``api``       the REST API
 
-The CLI (``bedrock_tuner_cli``) and the local cloud (``bedrock_tuner_localcloud``) are
-distributions of their own; nothing here imports them.
+The CLI and the local cloud are distributions of their own (``cli/``, ``localcloud/``);
+nothing here imports them.
 """
 
 __version__ = "0.1.0"
