@@ -95,13 +95,12 @@ def client_error(code: str, message: str, operation: str, *, status: int = 400) 
     """A ``ClientError`` as botocore raises it for an AWS error response."""
     from botocore.exceptions import ClientError
 
-    error: Exception = ClientError(
-        {
-            "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0},
-        },
-        operation,
-    )
+    # The shape botocore parses (its stubs' TypedDict also wants RequestId, HostId, headers).
+    response: Any = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0},
+    }
+    error: Exception = ClientError(response, operation)
     return error
 
 
@@ -112,7 +111,8 @@ def install() -> None:
             return
         from botocore.client import BaseClient
 
-        original = BaseClient._make_api_call
+        patched: Any = BaseClient  # _make_api_call is private: not in botocore's stubs
+        original = patched._make_api_call
 
         def _make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
             function = CURRENT_FUNCTION.get()
@@ -128,7 +128,7 @@ def install() -> None:
                     interceptor(call)
             return original(self, operation_name, api_params)
 
-        BaseClient._make_api_call = _make_api_call
+        patched._make_api_call = _make_api_call
         _follow_managed_transfers()
         _state["installed"] = True
 
@@ -150,7 +150,7 @@ class _ContextExecutor:
 def _follow_managed_transfers() -> None:
     """Make s3transfer's ``BoundedExecutor`` submit through :class:`_ContextExecutor`."""
     try:
-        from s3transfer.futures import BoundedExecutor  # type: ignore[import-untyped]
+        from s3transfer.futures import BoundedExecutor
     except ImportError:  # boto3 without s3transfer: nothing runs on other threads
         return
     original = BoundedExecutor.submit
@@ -160,4 +160,4 @@ def _follow_managed_transfers() -> None:
             self._executor = _ContextExecutor(self._executor)
         return original(self, task, tag, block)
 
-    BoundedExecutor.submit = submit
+    BoundedExecutor.submit = submit  # type: ignore[method-assign]

@@ -34,11 +34,13 @@ class ClientFactory:
             from botocore.config import Config
 
             if self._session is None:
-                self._session = boto3.session.Session(region_name=self.region, **FAKE_CREDENTIALS)
-            retries = {"mode": "standard", "total_max_attempts": max_attempts or 3}
-            made = self._session.client(
-                service, endpoint_url=self.endpoint, config=Config(retries=retries)
-            )
+                self._session = boto3.session.Session(
+                    aws_access_key_id=FAKE_CREDENTIALS["aws_access_key_id"],
+                    aws_secret_access_key=FAKE_CREDENTIALS["aws_secret_access_key"],
+                    region_name=self.region,
+                )
+            config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts or 3})
+            made = self._session.client(service, endpoint_url=self.endpoint, config=config)
             if max_attempts is None:
                 made = self._clients.setdefault(service, made)
             return made

@@ -137,7 +137,7 @@ def get_settings() -> Settings:
         A variable is missing or malformed; the message names every one.
     """
     try:
-        return Settings()  # type: ignore[call-arg]  # the values come from the environment
+        return Settings()  # the values come from the environment
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

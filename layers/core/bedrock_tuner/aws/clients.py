@@ -7,27 +7,30 @@ test or by the local cloud is honoured. ``AWS_ENDPOINT_URL`` is read by botocore
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-RETRY_CONFIG: dict[str, Any] = {"mode": "standard", "max_attempts": 8}
+if TYPE_CHECKING:  # the boto3 stubs (dev only: the layer ships none)
+    from botocore.config import _RetryDict
+
+# The services the functions call (the stubs type a client by its literal service name).
+Service = Literal["bedrock", "dynamodb", "s3", "secretsmanager", "sns", "ssm", "stepfunctions"]
+
+RETRY_CONFIG: _RetryDict = {"mode": "standard", "max_attempts": 8}
 # Services whose throttling the workflow retries (Step Functions waits cost nothing; a Lambda
 # sleeping through SDK back-off does): one SDK retry, then the named error reaches Retry.
-WORKFLOW_RETRIED: dict[str, dict[str, Any]] = {"bedrock": {"mode": "standard", "max_attempts": 2}}
+WORKFLOW_RETRIED: dict[str, _RetryDict] = {"bedrock": {"mode": "standard", "max_attempts": 2}}
 
 
 @functools.cache
-def client(service: str, region: str | None = None) -> Any:
+def client(service: Service, region: str | None = None) -> Any:
     """A boto3 client for ``service`` with standard retries (throttling, 5xx, timeouts)."""
     import boto3
     from botocore.config import Config
 
-    return boto3.session.Session().client(
-        service,
-        region_name=region,
-        config=Config(
-            retries=WORKFLOW_RETRIED.get(service, RETRY_CONFIG), connect_timeout=5, read_timeout=60
-        ),
+    config = Config(
+        retries=WORKFLOW_RETRIED.get(service, RETRY_CONFIG), connect_timeout=5, read_timeout=60
     )
+    return boto3.session.Session().client(service, region_name=region, config=config)
 
 
 def reset_clients() -> None:

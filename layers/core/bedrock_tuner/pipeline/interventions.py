@@ -112,7 +112,7 @@ def stop_run(run_id: str, *, by: str, reason: str | None, deps: Deps) -> StopOut
         run.execution_arn or "", error=STOPPED_ERROR, cause=cause
     )
     deps.store.expire_approval(run_id, only_pending=True)
-    state = run_state(run, error=WorkflowError(Error=STOPPED_ERROR, Cause=cause))
+    state = run_state(run, error=WorkflowError(error=STOPPED_ERROR, cause=cause))
     notify_run(NotifyRequest(kind="run_stopped", run=state), deps)
     count("RunStopped")
     logger.info("run stopped", extra={"runId": run_id, "by": by})

@@ -275,8 +275,8 @@ def _settle_run(run: Run, deps: Deps, report: ReconcileReport) -> None:
         if deps.clock() - created < NEVER_STARTED_AFTER:
             return  # on_dataset_uploaded may still be starting it
         error = WorkflowError(
-            Error="WorkflowNotStarted",
-            Cause="the run was recorded but its workflow never started (the upload "
+            error="WorkflowNotStarted",
+            cause="the run was recorded but its workflow never started (the upload "
             "handler kept failing); nothing was trained",
         )
         notify_run(NotifyRequest(kind="pipeline_failed", run=run_state(run, error=error)), deps)
@@ -295,14 +295,14 @@ def _settle_run(run: Run, deps: Deps, report: ReconcileReport) -> None:
         if state.version is None:  # ended well without a version: should not happen
             kind = "pipeline_failed"
             state = state.model_copy(
-                update={"error": WorkflowError(Error="NoVersion", Cause="no version recorded")}
+                update={"error": WorkflowError(error="NoVersion", cause="no version recorded")}
             )
         notify_run(NotifyRequest(kind=kind, run=state), deps)
     else:
         name = str(described.get("error") or f"Execution{status.title().replace('_', '')}")
         cause = str(described.get("cause") or f"the execution ended {status}")
         _, kind = _ENDINGS.get(name, (RunStatus.FAILED, "pipeline_failed"))
-        error = WorkflowError(Error=name, Cause=cause)
+        error = WorkflowError(error=name, cause=cause)
         state = run_state(run, execution_input=execution_input, error=error)
         notify_run(NotifyRequest(kind=kind, run=state), deps)
     report.runs_settled.append(run.run_id)
