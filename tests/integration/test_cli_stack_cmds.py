@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from bedrock_tuner_cli.main import main
-from bedrock_tuner_cli.table import render_table
 from fake_api import FakeApi, problem
 
 ANA = "arn:aws:iam::123456789012:user/ana"
@@ -328,12 +327,6 @@ def test_unreachable_api(capsys: pytest.CaptureFixture[str]) -> None:
     assert "error [BT_API_UNREACHABLE]" in err and "fix:" in err
 
 
-def test_local_without_local_up(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["runs", "list", "--local"]) == 2
-    err = capsys.readouterr().err
-    assert "error [BT_STACK]" in err and "bedrock-tuner local up" in err
-
-
 def test_local_uses_the_state_file(
     fake: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -343,15 +336,6 @@ def test_local_uses_the_state_file(
     assert "no runs waiting for approval" in capsys.readouterr().out
 
 
-def test_target_flags_are_exclusive_and_reason_required(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as caught:
-        main(["runs", "list", "--local", "--api-url", "http://x"])
-    assert caught.value.code == 2
-    with pytest.raises(SystemExit):
-        main(["promote", "f", "prod", "2"])
-    assert "--reason" in capsys.readouterr().err
-
-
 def test_compare_of_two_version_documents(
     fake: FakeApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -359,11 +343,6 @@ def test_compare_of_two_version_documents(
     assert main(["versions", "compare", "f", "1", "2", "--api-url", fake.url]) == 0
     out = capsys.readouterr().out
     assert "x" in out and "same" not in out
-
-
-def test_table_renderer_aligns_columns() -> None:
-    text = render_table(("A", "LONGER"), [("xxxx", None), ("y", 1.5)])
-    assert text.splitlines() == ["A     LONGER", "xxxx  -", "y     1.5"]
 
 
 # --------------------------------------------------------------------------- issue 7
@@ -422,22 +401,6 @@ def test_approvals_list_shows_unknown_cost_and_why(
     assert row["COST"] == "unknown"
     assert row["WHY"] == "the cost is unknown (no training price in the catalog)"
     assert row["REQUESTED"] == "2026-01-01T11:00:00Z"  # one timestamp format: seconds, UTC
-
-
-def test_argparse_errors_are_coded_with_a_fix(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (
-        ["promote", "f", "prod", "2"],  # missing --reason
-        ["versions", "get", "f", "two"],  # not a number
-        ["runs", "list", "--local", "--api-url", "http://x"],  # exclusive flags
-    ):
-        with pytest.raises(SystemExit) as caught:
-            main(argv)
-        assert caught.value.code == 2
-        err = capsys.readouterr().err
-        lines = err.splitlines()
-        assert lines[0].startswith("error [BT_USAGE]: "), err
-        assert lines[-1].startswith("fix: ") and "bedrock-tuner" in lines[-1], err
-        assert "Traceback" not in err
 
 
 def test_runs_list_status_groups_and_case(
@@ -582,20 +545,3 @@ def test_runs_get_shows_the_cost_and_one_timestamp_format(
         "2026-01-01T10:00:01Z",
         "2026-01-01T10:00:04Z",
     ]
-
-
-def test_printed_follow_up_commands_name_the_same_stack() -> None:
-    """Issue 7, finding 2: a command the CLI prints runs as printed against the stack the
-    user named (not the default one)."""
-    from bedrock_tuner_cli.stack_cmds import with_target
-
-    text = "follow it: bedrock-tuner runs get r1\nsee `bedrock-tuner versions list f`.\n"
-    out = with_target(text, "--stack prod --region eu-west-1")
-    assert "follow it: bedrock-tuner runs get r1 --stack prod --region eu-west-1\n" in out
-    assert "`bedrock-tuner versions list f --stack prod --region eu-west-1`." in out
-    assert with_target("bedrock-tuner runs get r1 --local", "--stack x") == (
-        "bedrock-tuner runs get r1 --local"
-    )
-    assert with_target("bedrock-tuner validate f.jsonl --model m", "--local") == (
-        "bedrock-tuner validate f.jsonl --model m"  # not a stack command
-    )

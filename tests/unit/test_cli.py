@@ -1,5 +1,5 @@
-"""The command line: exit codes, error lines, JSON output, sources (file, stdin, S3),
-parallel workers, estimate, split and catalog."""
+"""The command line: exit codes, error lines, JSON output, sources (file, stdin; S3 in
+tests/integration/test_cli_s3.py), parallel workers, estimate, split and catalog."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from bedrock_tuner.datasets import validate as validate_mod
 from bedrock_tuner.datasets.report import report_json_schema
 from bedrock_tuner_cli.main import main
 from factories import (
-    BUCKET,
     CLAUDE_HAIKU,
     NOVA_LITE,
     NOVA_MICRO,
@@ -32,7 +31,6 @@ from factories import (
     TITAN_LITE,
     claude_record,
     conversation,
-    image,
     limits_override,
     message,
     nova_record,
@@ -428,109 +426,6 @@ def test_workers_duplicate_messages_cite_file_line_numbers(
     assert "line 151" in seq["examples"][0]["message"]
     # The parallel run names the same earlier line
     assert par["examples"][0]["message"] == seq["examples"][0]["message"]
-
-
-# --------------------------------------------------------------------------- S3
-@pytest.fixture
-def s3(aws_env: None) -> Iterator[Any]:
-    moto = pytest.importorskip("moto")
-    with moto.mock_aws():
-        import boto3
-
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
-
-
-def _put(client: Any, key: str, records: list[Any]) -> str:
-    body = b"".join(json.dumps(r).encode() + b"\n" for r in records)
-    client.put_object(Bucket=BUCKET, Key=key, Body=body)
-    return f"s3://{BUCKET}/{key}"
-
-
-def test_s3_input(capsys: pytest.CaptureFixture[str], s3: Any) -> None:
-    records: list[Any] = pcs(6)
-    records[4] = {"prompt": "", "completion": "x"}
-    uri = _put(s3, "data/train.jsonl", records)
-    code, out, _ = run(capsys, "validate", uri, "--model", TITAN_LITE, "--json")
-    doc = json.loads(out)
-    assert code == 1
-    assert doc["files"][0]["uri"] == uri
-    assert doc["summary"]["records"] == 6
-    assert problems_of(doc)["E_EMPTY_TEXT"] == [5]
-
-
-def test_s3_media_must_share_the_dataset_bucket(
-    capsys: pytest.CaptureFixture[str], s3: Any
-) -> None:
-    # Given Nova records on S3: one image in the dataset's bucket, one in another bucket
-    records: list[Any] = [nova_record(i) for i in range(8)]
-    records[2] = conversation(
-        2,
-        messages=[
-            message("user", "What?", image(f"s3://{BUCKET}/img/a.png")),
-            message("assistant", "A cat."),
-        ],
-    )
-    records[5] = conversation(
-        5,
-        messages=[
-            message("user", "What?", image("s3://elsewhere/img/b.png")),
-            message("assistant", "A dog."),
-        ],
-    )
-    uri = _put(s3, "nova/train.jsonl", records)
-    code, out, _ = run(capsys, "validate", uri, "--model", NOVA_LITE, "--json")
-    doc = json.loads(out)
-    # Then only the other bucket is reported, naming the dataset's bucket
-    assert code == 1
-    assert problems_of(doc).get("E_MEDIA_BUCKET") == [6]
-    [p] = [p for p in doc["problems"] if p["code"] == "E_MEDIA_BUCKET"]
-    assert BUCKET in p["examples"][0]["message"]
-    # And --media-bucket overrides the dataset's bucket
-    code, out, _ = run(
-        capsys, "validate", uri, "--model", NOVA_LITE, "--json", "--media-bucket", "elsewhere"
-    )
-    assert problems_of(json.loads(out))["E_MEDIA_BUCKET"] == [3]
-
-
-def test_s3_missing_key_exits_2(capsys: pytest.CaptureFixture[str], s3: Any) -> None:
-    code, out, err = run(capsys, "validate", f"s3://{BUCKET}/nope.jsonl", "--model", TITAN_LITE)
-    assert code == 2
-    assert out == ""
-    assert err.startswith("error [BT_SOURCE]")
-    assert "does not exist" in err
-    assert "Traceback" not in err
-
-
-def test_s3_missing_bucket_exits_2(capsys: pytest.CaptureFixture[str], s3: Any) -> None:
-    code, _, err = run(
-        capsys, "validate", "s3://no-such-bucket-xyz/train.jsonl", "--model", TITAN_LITE
-    )
-    assert code == 2
-    assert err.startswith("error [BT_SOURCE]")
-
-
-def test_s3_incomplete_uri_exits_2(capsys: pytest.CaptureFixture[str], s3: Any) -> None:
-    code, _, err = run(capsys, "validate", f"s3://{BUCKET}", "--model", TITAN_LITE)
-    assert code == 2
-    assert "s3://bucket/key" in err
-
-
-def test_s3_with_workers(
-    capsys: pytest.CaptureFixture[str], s3: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    records: list[Any] = pcs(300)
-    for i in (5, 150, 151, 299):
-        records[i] = {"prompt": " " * (i % 7), "completion": f"x{i}"}
-    uri = _put(s3, "big/train.jsonl", records)
-    size = s3.head_object(Bucket=BUCKET, Key="big/train.jsonl")["ContentLength"]
-    monkeypatch.setattr(reader, "CHUNK_BYTES", size // 3)
-    args = ["validate", uri, "--model", TITAN_LITE, "--json"]
-    _, out1, _ = run(capsys, *args)
-    _, out2, _ = run(capsys, *args, "--workers", "2")
-    assert _comparable(json.loads(out1)) == _comparable(json.loads(out2))
-    assert problems_of(json.loads(out2))["E_EMPTY_TEXT"] == [6, 151, 152, 300]
 
 
 # --------------------------------------------------------------------------- estimate
