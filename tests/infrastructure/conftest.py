@@ -14,41 +14,13 @@ from typing import Any
 from unittest import mock
 
 import pytest
-import yaml
+
+from bedrock_tuner_localcloud.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 ASL = ROOT / "statemachine" / "customization.asl.json"
 PIPELINE_DOC = ROOT / "docs" / "pipeline.md"
-
-
-class CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (``!Ref``, ``!GetAtt A.B``, ``!Sub`` …)."""
-
-
-def _construct_tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        return {key: value.split(".", 1) if suffix == "GetAtt" else value}
-    if isinstance(node, yaml.SequenceNode):
-        return {key: loader.construct_sequence(node, deep=True)}
-    assert isinstance(node, yaml.MappingNode)
-    return {key: loader.construct_mapping(node, deep=True)}
-
-
-CfnLoader.add_multi_constructor("!", _construct_tag)
-# "2012-10-17" stays a string (CloudFormation has no timestamp type).
-CfnLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def load_cfn_yaml(path: Path) -> dict[str, Any]:
-    data = yaml.load(path.read_text(), Loader=CfnLoader)  # a SafeLoader subclass
-    assert isinstance(data, dict)
-    return data
 
 
 class _NoManagedPolicyLookups:
@@ -137,7 +109,7 @@ def parse_contract(doc: str) -> Contract:
 @pytest.fixture(scope="session")
 def sam() -> dict[str, Any]:
     """template.yaml as written."""
-    return load_cfn_yaml(TEMPLATE)
+    return load_yaml(TEMPLATE)
 
 
 @pytest.fixture(scope="session")

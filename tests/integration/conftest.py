@@ -14,27 +14,25 @@ moto's Step Functions backend ignores ``SendTaskSuccess/Failure/Heartbeat`` (no-
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import sys
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
-import yaml
 from moto import mock_aws
 from moto.core.exceptions import AWSError
 
 from bedrock_tuner.aws.clients import reset_clients
 from bedrock_tuner.deps import reset_deps
 from bedrock_tuner.settings import reset_settings
+from bedrock_tuner_localcloud.template import load_yaml
 from events import load_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,25 +46,10 @@ STATE_MACHINE = "CustomizationStateMachine"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/BedrockCustomizationRole"
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """YAML that reads CloudFormation short tags (!Ref, !If …) as plain values."""
-
-
-def _cfn_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
 def table_definition(logical_id: str) -> dict[str, Any]:
     """``CreateTable`` arguments for a table of template.yaml (its keys and indexes), so
     the tests and the stack cannot drift."""
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
+    template = load_yaml(ROOT / "template.yaml")
     properties = template["Resources"][logical_id]["Properties"]
     definition: dict[str, Any] = {
         "AttributeDefinitions": properties["AttributeDefinitions"],
@@ -95,46 +78,6 @@ budget: {auto_approve_usd: 25, max_usd: 500}
 notify: {emails: [ml-team@example.com], slack: true}
 tags: {team: support}
 """
-
-
-class LambdaContext:
-    """The parts of the Lambda context Powertools reads."""
-
-    function_name = "bedrock-tuner-test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:bedrock-tuner-test"
-    log_group_name = "/aws/lambda/bedrock-tuner-test"
-    log_stream_name = "2026/11/28/[$LATEST]0123456789abcdef"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
-
-
-_handlers: dict[str, ModuleType] = {}
-
-
-def load_handler(name: str) -> Callable[[dict[str, Any], Any], Any]:
-    """``functions/<name>/app.py``'s ``handler`` (each app.py under its own module name)."""
-    module = _handlers.get(name)
-    if module is None:
-        path = ROOT / "functions" / name / "app.py"
-        spec = importlib.util.spec_from_file_location(f"bt_functions.{name}.app", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        _handlers[name] = module
-    handler: Callable[[dict[str, Any], Any], Any] = module.handler
-    return handler
-
-
-def invoke(name: str, event: dict[str, Any]) -> Any:
-    """Run a function's handler as Lambda would (a fresh context each time)."""
-    return load_handler(name)(event, LambdaContext())
 
 
 @dataclass

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from factories import prompt_completion
-from integration.conftest import Cloud, invoke
+from integration.conftest import Cloud
+from lambda_handlers import invoke
 
 KEY = "datasets/support-bot/train.jsonl"
 RECORDS = [prompt_completion(i) for i in range(12)]

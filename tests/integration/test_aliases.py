@@ -30,7 +30,8 @@ from bedrock_tuner.registry.aliases import (
 )
 from bedrock_tuner.registry.metrics import MetricsSummary
 from bedrock_tuner.registry.versions import DatasetLineage, ModelVersion
-from integration.conftest import ACCOUNT, REGION, SPEC, Cloud, invoke
+from integration.conftest import ACCOUNT, REGION, SPEC, Cloud
+from lambda_handlers import invoke
 
 FAMILY = "support-bot"
 PARAM = f"/bedrock-tuner/{FAMILY}/production"

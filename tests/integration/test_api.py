@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from events import load_event
-from integration.conftest import BUCKET, Cloud, TaskCalls, invoke
+from integration.conftest import BUCKET, Cloud, TaskCalls
 from integration.helpers import KEY, RECORDS, start_run, started_job, validated
 from integration.test_register_model_version import completed
+from lambda_handlers import invoke
 
 ALICE = "arn:aws:iam::123456789012:user/alice"
 APPROVAL_SPEC = "base_model: amazon.titan-text-express-v1:0:8k\nbudget: {auto_approve_usd: 0}\n"

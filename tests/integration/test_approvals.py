@@ -3,9 +3,10 @@ workflow even when resuming it fails for a moment (D7)."""
 
 from __future__ import annotations
 
-from integration.conftest import BUCKET, Cloud, TaskCalls, invoke
+from integration.conftest import BUCKET, Cloud, TaskCalls
 from integration.helpers import KEY, RECORDS, validated
 from integration.test_api import ALICE, Reply, api_event, call
+from lambda_handlers import invoke
 
 SPEC = "base_model: amazon.titan-text-express-v1:0:8k\nbudget: {auto_approve_usd: 0}\n"
 BOB = "arn:aws:sts::123456789012:assumed-role/Operator/bob"

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bedrock_tuner_cli.main import main
 from bedrock_tuner.datasets import reader
+from bedrock_tuner_cli.main import main
 from factories import (
     BUCKET,
     NOVA_LITE,

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from events import load_event
-from integration.conftest import Cloud, invoke
+from integration.conftest import Cloud
 from integration.helpers import started_job, validated
+from lambda_handlers import invoke
 
 
 def payload(kind: str, state: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import json
 from typing import Any
 
 from bedrock_tuner.aws.sns import email_filter_policy
-from integration.conftest import BUCKET, SPEC, Cloud, invoke
+from integration.conftest import BUCKET, SPEC, Cloud
 from integration.helpers import KEY, RECORDS
+from lambda_handlers import invoke
 
 
 def spec_event(cloud: Cloud, pipeline: str, text: str) -> dict[str, Any]:

@@ -13,7 +13,8 @@ import pytest
 
 from bedrock_tuner.errors import ConfigurationError, NotificationDeliveryError, TransientError
 from events import load_event
-from integration.conftest import REGION, Cloud, invoke
+from integration.conftest import REGION, Cloud
+from lambda_handlers import invoke
 
 
 class FakeSlack:

@@ -8,7 +8,8 @@ from bedrock_tuner.errors import InvalidEventError
 from bedrock_tuner.pipeline.runs import run_id_for
 from events import load_event
 from factories import prompt_completion
-from integration.conftest import BUCKET, Cloud, invoke
+from integration.conftest import BUCKET, Cloud
+from lambda_handlers import invoke
 
 KEY = "datasets/support-bot/train.jsonl"
 RECORDS = [prompt_completion(i) for i in range(10)]

@@ -6,8 +6,9 @@ from typing import Any
 
 from bedrock_tuner.deps import default_deps
 from events import load_event
-from integration.conftest import IDEMPOTENCY, Cloud, TaskCalls, invoke
+from integration.conftest import IDEMPOTENCY, Cloud, TaskCalls
 from integration.helpers import bedrock_event, tracked
+from lambda_handlers import invoke
 
 
 def job_item(cloud: Cloud, state: dict[str, Any]) -> dict[str, Any]:

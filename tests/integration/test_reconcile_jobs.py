@@ -9,8 +9,9 @@ import pytest
 from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import ThrottlingError, TransientError
 from events import load_event
-from integration.conftest import TABLE, Cloud, TaskCalls, invoke
+from integration.conftest import TABLE, Cloud, TaskCalls
 from integration.helpers import tracked
+from lambda_handlers import invoke
 
 
 def reconcile() -> dict[str, Any]:

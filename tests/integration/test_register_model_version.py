@@ -11,8 +11,9 @@ from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import InvalidEventError
 from bedrock_tuner.models.payloads import ExecutionState
 from bedrock_tuner.pipeline.registration import register_version
-from integration.conftest import BUCKET, Cloud, invoke
+from integration.conftest import BUCKET, Cloud
 from integration.helpers import KEY, started_job
+from lambda_handlers import invoke
 
 TRAINING_CSV = (
     "step_number,epoch_number,training_loss,perplexity\n1,0,2.0,7.4\n2,0,1.2,3.3\n3,1,0.7,2.0\n"

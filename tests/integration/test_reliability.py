@@ -14,8 +14,9 @@ from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import RunStoppedError, ThrottlingError
 from bedrock_tuner.pipeline.runs import RunStatus, Step
 from events import load_event
-from integration.conftest import TABLE, Cloud, TaskCalls, invoke
+from integration.conftest import TABLE, Cloud, TaskCalls
 from integration.helpers import bedrock_event, start_run, started_job, tracked, validated
+from lambda_handlers import invoke
 
 
 def reconcile() -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from integration.conftest import Cloud, TaskCalls, invoke
+from integration.conftest import Cloud, TaskCalls
 from integration.helpers import validated
+from lambda_handlers import invoke
 
 SPEC = "base_model: amazon.titan-text-express-v1:0:8k\nbudget: {auto_approve_usd: 0}\n"
 

@@ -11,8 +11,9 @@ from botocore.stub import Stubber
 from bedrock_tuner.aws.bedrock import BedrockJobs
 from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import JobStartError, ThrottlingError, TransientError
-from integration.conftest import BUCKET, REGION, ROLE_ARN, Cloud, invoke
+from integration.conftest import BUCKET, REGION, ROLE_ARN, Cloud
 from integration.helpers import KEY, RECORDS, started_job, validated
+from lambda_handlers import invoke
 
 
 def test_the_job_is_created_as_the_contract_says(cloud: Cloud) -> None:

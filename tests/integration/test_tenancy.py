@@ -13,9 +13,10 @@ import pytest
 from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import ForbiddenError, PromotionError
 from bedrock_tuner.registry.aliases import get_alias, promote
-from integration.conftest import BUCKET, Cloud, invoke
+from integration.conftest import BUCKET, Cloud
 from integration.helpers import RECORDS
 from integration.test_api import call
+from lambda_handlers import invoke
 
 BASE = (
     "base_model: amazon.titan-text-express-v1:0:8k\nbudget: {auto_approve_usd: 25, max_usd: 500}\n"

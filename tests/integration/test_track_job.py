@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bedrock_tuner.errors import InvalidEventError
-from integration.conftest import Cloud, TaskCalls, invoke
+from integration.conftest import Cloud, TaskCalls
 from integration.helpers import bedrock_event, started_job
+from lambda_handlers import invoke
 
 
 def track(state: dict[str, object], token: str = "tok") -> dict[str, object]:

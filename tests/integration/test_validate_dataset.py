@@ -9,8 +9,9 @@ import pytest
 
 from bedrock_tuner.errors import DatasetSourceError
 from factories import prompt_completion
-from integration.conftest import BUCKET, Cloud, invoke
+from integration.conftest import BUCKET, Cloud
 from integration.helpers import KEY, RECORDS, start_run
+from lambda_handlers import invoke
 
 OUTPUT_KEYS = {
     "valid",

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bedrock_tuner.api.app import build_resolver
-from infrastructure.conftest import load_cfn_yaml
+from bedrock_tuner_localcloud.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ARN_PREFIX = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/v1/"
@@ -55,7 +55,7 @@ def concrete(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return load_cfn_yaml(ROOT / "template.yaml")
+    return load_yaml(ROOT / "template.yaml")
 
 
 def grants(template: dict[str, Any], name: str) -> list[Route]:

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from infrastructure.conftest import load_cfn_yaml
+from bedrock_tuner_localcloud.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return load_cfn_yaml(ROOT / "template.yaml")
+    return load_yaml(ROOT / "template.yaml")
 
 
 def test_approvals_go_only_through_the_api(template: dict[str, Any]) -> None:

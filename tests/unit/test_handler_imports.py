@@ -3,14 +3,9 @@ built on first use (moto, or the local cloud, must be able to start before any c
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
+from lambda_handlers import FUNCTIONS, fresh_handler_module
 
 
 def test_every_documented_function_has_a_handler() -> None:
@@ -45,14 +40,6 @@ def test_import_needs_no_aws(name: str, monkeypatch: pytest.MonkeyPatch) -> None
     from bedrock_tuner.aws.clients import client
 
     client.cache_clear()
-    spec = importlib.util.spec_from_file_location(
-        f"bt_import_check.{name}", ROOT / "functions" / name / "app.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
+    module = fresh_handler_module(name)
     assert callable(module.handler)
     assert client.cache_info().currsize == 0  # no boto3 client was built
