@@ -12,7 +12,12 @@ CHECKOV := $(TOOLS)/checkov/bin
 # newest installed 3.13 to the active version for the build only.
 SAM_PYENV = $(shell python3.13 -c '' >/dev/null 2>&1 || { v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -1); [ -n "$$v" ] && echo "PYENV_VERSION=$$(pyenv version-name):$$v"; })
 
-.PHONY: install lock demo demo-validate test lint lint-iac sam-build deploy typecheck unit bench bench-quick clean
+# The test tiers, each a pytest process of its own (tests/<folder>); `make test` runs them all.
+# Extra pytest options: PYTEST_ARGS='-x -k name'.
+TIERS := unit infra integration docs-test faults e2e
+PYTEST = $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+.PHONY: install lock demo demo-validate test lint lint-iac sam-build deploy typecheck bench bench-quick clean $(TIERS)
 
 # Three distributions by where the code runs (pyproject.toml says which is which), installed
 # editable into one .venv with the development tools.
@@ -77,12 +82,34 @@ sam-build: $(TOOLS)/sam/.installed
 deploy: sam-build
 	SAM_CLI_TELEMETRY=0 $(SAM)/sam deploy --template-file .aws-sam/build/template.yaml $(strip $(if $(GUIDED),--guided) $(ARGS))
 
-## test: lint (code and template), sam build, then every test tier
-test: lint lint-iac sam-build
-	$(BIN)/python -m pytest -q
+## test: lint, lint-iac, sam-build, then every test tier in a process of its own; every step
+## runs even after one failed, and a summary lists each step's result and time
+test:
+	@MAKE='$(MAKE)' bash scripts/steps.sh lint lint-iac sam-build $(TIERS)
 
+## unit: tests/unit — no sockets (pytest-socket), no AWS emulator
 unit: install
-	$(BIN)/python -m pytest -q tests/unit
+	$(PYTEST) tests/unit
+
+## infra: tests/infrastructure — the template's invariants (SAM-translated offline), the ASL
+infra: install
+	$(PYTEST) tests/infrastructure
+
+## integration: tests/integration — handlers, client and CLI against moto and a fake HTTP API
+integration: install
+	$(PYTEST) tests/integration
+
+## docs-test: tests/docs — every shell block of README.md and docs/*.md, each page on a local cloud
+docs-test: install
+	$(PYTEST) tests/docs
+
+## faults: tests/faults — every AWS call site failed on the local cloud, invariants checked
+faults: install
+	$(PYTEST) tests/faults
+
+## e2e: tests/e2e — the deployed template and workflow on the local cloud
+e2e: install
+	$(PYTEST) tests/e2e
 
 ## bench: throughput and memory of the validator vs parse-only baselines (100 MB and 1 GB files)
 bench: install

@@ -83,18 +83,26 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_clients()
 
 
-LOCAL_CLOUD_TIERS = ("/tests/docs/", "/tests/faults/", "/tests/e2e/")
+# The tiers that start the local cloud in the test process (its environment, moto's backends
+# and patches are process-wide): each runs in a process of its own (`make e2e`, `make faults`;
+# `make test` runs every tier so). tests/docs runs its commands in subprocesses.
+OWN_PROCESS_TIERS = frozenset({"e2e", "faults"})
+TESTS = Path(__file__).resolve().parent
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the tiers on the local cloud last, in this order: docs (subprocesses only: its own
-    `bedrock-tuner local up` per page, its environment kept out of them), faults, then e2e.
-    The local cloud patches moto and sets process-wide environment (endpoint, credentials,
-    BT_* variables) that in-process ``mock_aws`` tests must not see. (The fault tier stops its
-    cloud when its last test ends: tests/faults/conftest.py.)"""
+def _tier(item: pytest.Item) -> str:
+    path = Path(str(item.path)).resolve()
+    return path.relative_to(TESTS).parts[0] if TESTS in path.parents else ""
 
-    def tier(item: pytest.Item) -> int:
-        path = str(item.path)
-        return next((i + 1 for i, t in enumerate(LOCAL_CLOUD_TIERS) if t in path), 0)
 
-    items[:] = sorted(items, key=tier)  # stable: the order within a tier is kept
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse a run that mixes a local-cloud tier with another tier."""
+    tiers = {_tier(item) for item in session.items}
+    alone = sorted(tiers & OWN_PROCESS_TIERS)
+    if alone and len(tiers) > 1:
+        others = ", ".join(f"tests/{t}" for t in sorted(tiers - {alone[0]}))
+        raise pytest.UsageError(
+            f"[BT_TEST_TIERS] tests/{alone[0]} starts the local cloud in the test "
+            f"process and runs in a process of its own, not with {others}\n"
+            f"fix: make {alone[0]} (that tier), or make test (every tier, one process each)"
+        )

@@ -4,9 +4,9 @@
 Fixtures:
 
 * ``cloud`` — a started :class:`LocalCloud` with template.yaml deployed (fast timings, one RFT
-  grader allowed: :data:`E2E_GRADER`), IAM enforced. Scoped to this package: deployed once for
-  all e2e tests and gone before other tiers run (its environment and moto's backends are
-  process-wide; an in-process ``mock_aws`` test must not see them).
+  grader allowed: :data:`E2E_GRADER`), IAM enforced; deployed once for the tier. The tier runs
+  in a process of its own (``make e2e``; tests/conftest.py refuses to mix it with another
+  tier): the cloud's environment, moto's backends and patches are process-wide.
 * ``fresh`` (autouse) — before each test: stop running executions, wait for asynchronous
   handlers, reset the Bedrock simulator's knobs and jobs, empty the bucket except ``pipelines/``,
   clear both tables, drop captured notifications and recorded invocations. After it: fail the
@@ -46,7 +46,7 @@ E2E_TIMING = SimTiming(validation_s=0.08, data_processing_s=0.08, training_s=0.1
 E2E_GRADER = "arn:aws:lambda:us-east-1:123456789012:function:e2e-grader"
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def cloud() -> Iterator[LocalCloud]:
     if not TEMPLATE.is_file():
         pytest.skip(f"needs {TEMPLATE.relative_to(ROOT)} (not written yet)")

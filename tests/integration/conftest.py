@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -211,15 +210,6 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)
-    # Plain moto, whatever another tier (the e2e local cloud) left configured in-process:
-    # Step Functions executions do not run, and no Bedrock simulator or Lambda bridge hooks.
-    from moto.core.config import default_user_config
-
-    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": False})
-    if "bedrock_tuner_localcloud.patches" in sys.modules:
-        hooks = sys.modules["bedrock_tuner_localcloud.patches"].HOOKS
-        monkeypatch.setattr(hooks, "bedrock", None)
-        monkeypatch.setattr(hooks, "lambda_runner", None)
     reset_settings()
     reset_clients()
     reset_deps()
