@@ -17,7 +17,7 @@ SAM_PYENV = $(shell python3.13 -c '' >/dev/null 2>&1 || { v=$$(pyenv versions --
 TIERS := unit infra integration docs-test faults e2e
 PYTEST = $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-.PHONY: install lock demo demo-validate test lint lint-iac sam-build deploy typecheck bench bench-quick clean $(TIERS)
+.PHONY: install lock demo demo-validate test lint pre-commit lint-iac sam-build deploy typecheck bench bench-quick clean $(TIERS)
 
 # Three distributions by where the code runs (pyproject.toml says which is which), installed
 # editable into one .venv with the development tools.
@@ -59,11 +59,16 @@ demo: install
 demo-validate: install
 	@bash scripts/demo.sh
 
-## lint: ruff (lint + format) and mypy --strict on the three packages
+## lint: the pre-commit hooks on every file (ruff, ruff format, YAML/JSON syntax, final
+## newlines, trailing whitespace; they fix what they can and fail) but cfn-lint (lint-iac runs
+## it), then mypy --strict on the three packages and functions/
 lint: install
-	$(BIN)/ruff check $(DISTS) tests benchmarks scripts
-	$(BIN)/ruff format --check $(DISTS) tests benchmarks scripts
+	SKIP=cfn-lint $(BIN)/pre-commit run --all-files --show-diff-on-failure
 	$(BIN)/mypy
+
+## pre-commit: every pre-commit hook on every file, cfn-lint included (needs the SAM CLI's venv)
+pre-commit: install $(TOOLS)/sam/.installed
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 typecheck: lint
 
