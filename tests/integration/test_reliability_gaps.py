@@ -47,7 +47,7 @@ def step(state: dict[str, Any], function: str, result_path: str) -> bool:
     (Start customization job goes through "Stop the job" first; its job never started)."""
     try:
         state[result_path] = invoke(function, state)
-    except Exception as error:  # the workflow's Catch States.ALL
+    except Exception as error:  # noqa: BLE001 - the workflow's Catch States.ALL
         state["error"] = {"Error": type(error).__name__, "Cause": str(error)}
         invoke("notify", {"kind": "pipeline_failed", "run": state})
         return False
