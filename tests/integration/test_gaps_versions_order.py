@@ -1,0 +1,115 @@
+"""`bedrock-tuner versions list FAMILY` prints the versions in the order docs/cli.md documents
+(issue 7, finding 13): oldest first, as the API returns them. Twelve versions, so that an order
+by text (1, 10, 11, 12, 2 …) or newest first shows. The API's answer is recorded from the API
+function under moto and served to the CLI by the fake API."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bedrock_tuner.deps import default_deps
+from bedrock_tuner.registry.metrics import MetricsSummary
+from bedrock_tuner.registry.versions import DatasetLineage, ModelVersion
+from bedrock_tuner_cli.main import main
+from events import load_event
+from fake_api import FakeApi
+from integration.conftest import ACCOUNT, REGION, Cloud, invoke
+
+ROOT = Path(__file__).resolve().parents[2]
+FAMILY = "support-bot"
+COUNT = 12
+
+
+@pytest.fixture(autouse=True)
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "BEDROCK_TUNER_API_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("BEDROCK_TUNER_LOCAL_STATE", str(tmp_path / "local.json"))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeApi]:
+    with FakeApi() as api:
+        yield api
+
+
+def register_versions(count: int) -> None:
+    deps = default_deps()
+    for _ in range(count):
+
+        def build(number: int) -> ModelVersion:
+            return ModelVersion(
+                family=FAMILY,
+                version=number,
+                model_arn=f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/amazon.titan/m{number}",
+                pipeline=FAMILY,
+                run_id=f"run-{number}",
+                job_arn=f"job-{number}",
+                base_model="amazon.titan-text-express-v1:0:8k",
+                customization_type="FINE_TUNING",
+                hyperparameters={"epochCount": "2"},
+                dataset=DatasetLineage(uri="s3://b/train.jsonl", version_id=f"v{number}"),
+                metrics=MetricsSummary(training_loss=1.0, validation_loss=0.5),
+                registered_at=deps.now(),
+            )
+
+        deps.store.register_version(FAMILY, f"job-{deps.store.last_version(FAMILY) + 1}", build)
+    deps.store.put_family(FAMILY, at=deps.now())
+
+
+def recorded_versions() -> Any:
+    """``GET /models/{family}/versions`` through the API function."""
+    event = load_event("api_get_catalog")
+    path = f"/models/{FAMILY}/versions"
+    event.update(path=path, httpMethod="GET", pathParameters={"proxy": path.lstrip("/")})
+    event["requestContext"].update(httpMethod="GET", path=f"/v1{path}")
+    reply = invoke("api", event)
+    assert reply["statusCode"] == 200, reply
+    return json.loads(reply["body"])
+
+
+def printed_versions(out: str) -> list[int]:
+    lines = out.splitlines()
+    assert lines[0].startswith("VERSION "), out
+    return [int(line.split()[0]) for line in lines[1:] if line.strip()]
+
+
+def test_the_documented_order_is_oldest_first() -> None:
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert re.search(r"`versions list` shows the versions oldest first", text)
+
+
+def test_versions_list_prints_the_versions_oldest_first(
+    cloud: Cloud, fake: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register_versions(COUNT)
+    answer = recorded_versions()
+    fake.route("GET", f"/models/{FAMILY}/versions", answer)
+    capsys.readouterr()
+    assert main(["versions", "list", FAMILY, "--api-url", fake.url]) == 0
+    assert printed_versions(capsys.readouterr().out) == list(range(1, COUNT + 1))
+    assert main(["versions", "list", FAMILY, "--api-url", fake.url, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == answer  # the API's list, as it came
+    assert [v["version"] for v in printed] == list(range(1, COUNT + 1))
+
+
+def test_the_cli_keeps_the_apis_order(
+    fake: FakeApi, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI prints what the API returned, in that order (it does not sort again)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE000000000000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    versions = [{"family": FAMILY, "version": n} for n in (3, 1, 2)]
+    fake.route("GET", f"/models/{FAMILY}/versions", versions)  # the API's shape: a list
+    assert main(["versions", "list", FAMILY, "--api-url", fake.url]) == 0
+    assert printed_versions(capsys.readouterr().out) == [3, 1, 2]
