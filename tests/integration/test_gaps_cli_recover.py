@@ -20,8 +20,9 @@ from bedrock_tuner.errors import TransientError
 from bedrock_tuner_cli.main import main
 from events import load_event
 from fake_api import FakeApi
-from integration.conftest import Cloud, invoke
+from integration.conftest import Cloud
 from integration.helpers import started_job, validated
+from lambda_handlers import invoke
 
 USER = "arn:aws:iam::123456789012:user/alice"
 

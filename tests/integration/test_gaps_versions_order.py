@@ -19,7 +19,8 @@ from bedrock_tuner.registry.versions import DatasetLineage, ModelVersion
 from bedrock_tuner_cli.main import main
 from events import load_event
 from fake_api import FakeApi
-from integration.conftest import ACCOUNT, REGION, Cloud, invoke
+from integration.conftest import ACCOUNT, REGION, Cloud
+from lambda_handlers import invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILY = "support-bot"

@@ -18,8 +18,9 @@ import pytest
 from bedrock_tuner.observability import DEFAULT_NAMESPACE
 from bedrock_tuner.pipeline.validation import REPORT_SUFFIX
 from factories import prompt_completion
-from integration.conftest import BUCKET, Cloud, invoke
+from integration.conftest import BUCKET, Cloud
 from integration.helpers import KEY, validated
+from lambda_handlers import invoke
 
 S3_KEY_LIMIT = 1024
 PREFIX = "datasets/support-bot/"
