@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bedrock_tuner.aws.bedrock import BedrockJobs
-from bedrock_tuner.aws.dynamo import DynamoStateStore
 from bedrock_tuner.aws.ssm import SsmParameters
+from bedrock_tuner.aws.store import Table
 from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import PromotionError
 from bedrock_tuner.registry import aliases
@@ -78,11 +78,9 @@ def test_promotion_through_the_adapters(
     bedrock: Any, cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(aliases, "DEPLOYMENT_POLL_SECONDS", 0.05)
-    deps = Deps(
-        settings=None,  # type: ignore[arg-type]  # promotion reads no settings
-        store=DynamoStateStore(
-            cloud.stack.physical_id("StateTable"), lambda: cloud.client("dynamodb")
-        ),
+    deps = Deps.on_table(
+        None,  # type: ignore[arg-type]  # promotion reads no settings
+        Table(cloud.stack.physical_id("StateTable"), lambda: cloud.client("dynamodb")),
         bedrock=BedrockJobs(lambda: cloud.client("bedrock")),
         ssm=SsmParameters(lambda: cloud.client("ssm")),
     )
@@ -104,7 +102,7 @@ def test_promotion_through_the_adapters(
                 registered_at=deps.now(),
             )
 
-        deps.store.register_version(family, f"job-{family}-{number}", build)
+        deps.versions.register(family, f"job-{family}-{number}", build)
     deployment = bedrock.create_custom_model_deployment(
         modelDeploymentName=family, modelArn=MODEL.format(f"{family}-1")
     )["customModelDeploymentArn"]

@@ -59,9 +59,9 @@ def add_version(deps: Deps, loss: float | None, *, epochs: str = "2") -> ModelVe
             registered_at=deps.now(),
         )
 
-    job = f"job-{deps.store.last_version(FAMILY) + 1}"
-    version, _ = deps.store.register_version(FAMILY, job, build)
-    deps.store.put_family(FAMILY, at=deps.now())
+    job = f"job-{deps.versions.last_number(FAMILY) + 1}"
+    version, _ = deps.versions.register(FAMILY, job, build)
+    deps.versions.put_family(FAMILY, at=deps.now())
     return version
 
 
@@ -100,7 +100,7 @@ def deps(cloud: Cloud) -> Deps:
 def log(deps: Deps, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The order of the external writes: SSM, deployment, registry commit."""
     calls: list[str] = []
-    put, commit = deps.ssm.put, deps.store.commit_alias
+    put, commit = deps.ssm.put, deps.aliases.commit
 
     def ssm_put(name: str, value: str, **kw: Any) -> None:
         calls.append(f"ssm:{value}")
@@ -111,7 +111,7 @@ def log(deps: Deps, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         commit(*args, **kw)
 
     monkeypatch.setattr(deps.ssm, "put", ssm_put)
-    monkeypatch.setattr(deps.store, "commit_alias", commit_alias)
+    monkeypatch.setattr(deps.aliases, "commit", commit_alias)
     return calls
 
 
@@ -243,16 +243,16 @@ def test_ssm_failure_without_a_previous_target_removes_the_parameter(
     deps: Deps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_version(deps, 0.9)
-    real_commit = deps.store.commit_alias
+    real_commit = deps.aliases.commit
 
     def broken(*args: Any, **kw: Any) -> None:
         raise PromotionError("table unavailable")
 
-    monkeypatch.setattr(deps.store, "commit_alias", broken)
+    monkeypatch.setattr(deps.aliases, "commit", broken)
     with pytest.raises(PromotionError, match="undone"):
         promote(deps, FAMILY, "production", 1, by="alice", reason=None)
     assert ssm_value() is None
-    monkeypatch.setattr(deps.store, "commit_alias", real_commit)
+    monkeypatch.setattr(deps.aliases, "commit", real_commit)
     assert promote(deps, FAMILY, "production", 1, by="alice", reason=None).status == "succeeded"
 
 

@@ -206,7 +206,7 @@ def test_list_runs_by_status_group_in_any_case(cloud: Cloud) -> None:
     ids: dict[RunStatus, str] = {}
     for index, status in enumerate(statuses):
         run_id = start_run(cloud, key=f"datasets/support-bot/t{index}.jsonl")["runId"]
-        default_deps().store.update_run(run_id, status=status)
+        default_deps().runs.update(run_id, status=status)
         ids[status] = run_id
 
     def listed(value: str) -> set[str]:
@@ -466,7 +466,7 @@ def test_a_concurrent_promotion_is_409(cloud: Cloud) -> None:
 
     invoke("register_model_version", completed(cloud))
     now = int(time.time())
-    default_deps().store.acquire_alias_lease(
+    default_deps().aliases.acquire_lease(
         "support-bot", "production", lease_id="other", now=now, expires=now + 120
     )
     problem = call("PUT", "/models/support-bot/aliases/production", body={"version": 1}).problem(

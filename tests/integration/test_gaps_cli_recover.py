@@ -162,7 +162,7 @@ def test_a_run_that_never_trained_is_refused_with_the_command_that_retries_it(
     from bedrock_tuner.pipeline.runs import RunStatus, Step
 
     state = validated(cloud)
-    default_deps().store.update_run(
+    default_deps().runs.update(
         state["runId"],
         status=RunStatus.FAILED,
         step=Step(name="notify", status="pipeline_failed", at="2026-11-28T12:00:00.000Z"),

@@ -63,8 +63,8 @@ def register_versions(count: int) -> None:
                 registered_at=deps.now(),
             )
 
-        deps.store.register_version(FAMILY, f"job-{deps.store.last_version(FAMILY) + 1}", build)
-    deps.store.put_family(FAMILY, at=deps.now())
+        deps.versions.register(FAMILY, f"job-{deps.versions.last_number(FAMILY) + 1}", build)
+    deps.versions.put_family(FAMILY, at=deps.now())
 
 
 def recorded_versions() -> Any:

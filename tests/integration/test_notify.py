@@ -151,7 +151,7 @@ def test_a_notify_retried_after_publishing_does_not_send_twice(
         "modelArn": "arn:aws:bedrock:us-east-1:123456789012:custom-model/x",
         "metrics": {},
     }
-    store = default_deps().store
+    store = default_deps().runs
     original = store.record_notification
     calls = {"n": 0}
 

@@ -151,7 +151,7 @@ def test_a_job_that_ends_after_its_run_failed_does_not_reopen_the_run(
 
     state = tracked(cloud)
     deps = default_deps()
-    deps.store.update_run(
+    deps.runs.update(
         state["runId"],
         status=RunStatus.FAILED,
         fields={"error": {"Error": "States.HeartbeatTimeout", "Cause": "no heartbeat"}},

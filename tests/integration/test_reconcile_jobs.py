@@ -72,7 +72,7 @@ def test_slots_of_executions_that_stopped_are_released(cloud: Cloud) -> None:
     )
     report = reconcile()
     assert sorted(report["slotsReleased"]) == sorted(holders[1:])
-    assert default_deps().store.slot_holders() == [holders[0]]
+    assert default_deps().jobs.slot_holders() == [holders[0]]
 
 
 def test_one_failing_job_does_not_stop_the_sweep(cloud: Cloud, sfn_tasks: TaskCalls) -> None:

@@ -95,7 +95,7 @@ def test_versions_are_gap_free_across_jobs(cloud: Cloud) -> None:
     assert invoke("register_model_version", first)["version"] == 1
     assert invoke("register_model_version", second)["version"] == 2
     assert invoke("register_model_version", first)["version"] == 1
-    versions = default_deps().store.list_versions("support-bot")
+    versions = default_deps().versions.of_family("support-bot")
     assert [(v.version, v.job_arn) for v in versions] == [
         (1, first["job"]["jobArn"]),
         (2, second["job"]["jobArn"]),
@@ -106,8 +106,8 @@ def test_a_registration_that_loses_the_race_takes_the_next_number(cloud: Cloud) 
     first = completed(cloud)
     second = completed(cloud)
     deps = default_deps()
-    store = deps.store
-    real = store.register_version
+    store = deps.versions
+    real = store.register
     raced = False
 
     def racing(family: str, job_arn: str, build: Any, **kw: Any) -> Any:
@@ -117,17 +117,17 @@ def test_a_registration_that_loses_the_race_takes_the_next_number(cloud: Cloud) 
             nonlocal raced
             if not raced:  # another job registers between our read and our write
                 raced = True
-                store.register_version = real  # type: ignore[method-assign]
+                store.register = real  # type: ignore[method-assign]
                 register_version(ExecutionState.model_validate(second), deps)
             return build(number)
 
         return real(family, job_arn, build_after_someone_else, **kw)
 
-    store.register_version = racing  # type: ignore[method-assign]
+    store.register = racing  # type: ignore[method-assign]
     output = invoke("register_model_version", first)
     assert output["version"] == 2
-    assert [v.version for v in store.list_versions("support-bot")] == [1, 2]
-    assert store.version_for_job(second["job"]["jobArn"]).version == 1  # type: ignore[union-attr]
+    assert [v.version for v in store.of_family("support-bot")] == [1, 2]
+    assert store.for_job(second["job"]["jobArn"]).version == 1  # type: ignore[union-attr]
 
 
 def test_without_csvs_the_jobs_own_losses_are_used(cloud: Cloud) -> None:

@@ -111,7 +111,7 @@ def test_d2_giving_up_stops_the_job_and_keeps_its_slot_until_it_has_stopped(
     described = cloud.bedrock.get_model_customization_job(jobIdentifier=state["job"]["jobName"])
     assert described["status"] in {"Stopping", "Stopped"}
     # the run fails (the workflow's notify step), its execution ends
-    default_deps().store.update_run(
+    default_deps().runs.update(
         state["runId"],
         status=RunStatus.FAILED,
         step=Step(name="notify", status="pipeline_failed", at="2026-11-28T12:00:00.000Z"),
@@ -131,7 +131,7 @@ def test_d2_a_job_that_completes_after_its_run_failed_is_announced_with_recover(
 ) -> None:
     state = tracked(cloud, token="tok")
     sfn_tasks.gone.add("tok")  # the execution timed out: its task is gone
-    default_deps().store.update_run(
+    default_deps().runs.update(
         state["runId"],
         status=RunStatus.FAILED,
         fields={"error": {"Error": "States.Timeout", "Cause": "job timeout"}},
@@ -164,7 +164,7 @@ def test_d4_a_stop_while_the_job_is_created_stops_the_job(
 
     def create_then_person_stops(request: dict[str, Any]) -> str:
         arn = real_create(request)
-        deps.store.update_run(
+        deps.runs.update(
             state["runId"], fields={"stopRequested": {"by": "alice", "reason": "oops"}}
         )
         return arn
@@ -179,7 +179,7 @@ def test_d4_a_stop_while_the_job_is_created_stops_the_job(
 
 def test_d4_a_stopped_run_never_creates_a_job(cloud: Cloud) -> None:
     state = validated(cloud)
-    default_deps().store.update_run(
+    default_deps().runs.update(
         state["runId"], fields={"stopRequested": {"by": "alice", "reason": "oops"}}
     )
     with pytest.raises(RunStoppedError):
@@ -196,16 +196,14 @@ def test_a_job_of_an_ended_run_the_table_never_recorded_is_stopped(
     """The start step died after Bedrock created the job; the run then failed."""
     state = validated(cloud)
     deps = default_deps()
-    monkeypatch.setattr(
-        deps.store, "put_job", lambda **kw: (_ for _ in ()).throw(ThrottlingError("x"))
-    )
+    monkeypatch.setattr(deps.jobs, "put", lambda **kw: (_ for _ in ()).throw(ThrottlingError("x")))
     with pytest.raises(ThrottlingError):
         invoke("start_customization_job", state)
     monkeypatch.undo()
     from integration.conftest import reset_deps
 
     reset_deps()
-    default_deps().store.update_run(
+    default_deps().runs.update(
         state["runId"],
         status=RunStatus.FAILED,
         step=Step(name="notify", status="pipeline_failed", at="2026-11-28T12:00:00.000Z"),
@@ -250,7 +248,7 @@ def test_d9_the_slot_of_a_hand_started_execution_is_freed(cloud: Cloud) -> None:
     assert holder not in reconcile()["slotsReleased"]  # running: kept
     cloud.sfn.stop_execution(executionArn=arn)
     assert holder in reconcile()["slotsReleased"]
-    assert default_deps().store.slot_holders() == []
+    assert default_deps().jobs.slot_holders() == []
 
 
 def test_d9_a_holder_with_a_running_job_keeps_its_slot(cloud: Cloud) -> None:
@@ -336,7 +334,7 @@ def test_d3_a_model_whose_registration_failed_is_recovered_by_a_person(
         def down(*args: Any, **kwargs: Any) -> Any:
             raise TransientError("DynamoDB TransactWriteItems: internal error")
 
-        broken.setattr(deps.store, "register_version", down)
+        broken.setattr(deps.versions, "register", down)
         with pytest.raises(TransientError):
             invoke("register_model_version", state)
     # the workflow's Catch: Notify failure with the error (the job completed)
@@ -366,7 +364,7 @@ def test_recover_refuses_what_it_cannot_recover(cloud: Cloud) -> None:
 
     state = validated(cloud)
     call("POST", f"/runs/{state['runId']}/recover", body={}).problem(409, "BT_CONFLICT")
-    default_deps().store.update_run(
+    default_deps().runs.update(
         state["runId"],
         status=RunStatus.FAILED,
         step=Step(name="notify", status="pipeline_failed", at="2026-11-28T12:00:00.000Z"),

@@ -34,5 +34,5 @@ def test_pending_approvals_are_listed(cloud: Cloud) -> None:
 
     state = validated(cloud, spec=SPEC)
     invoke("request_approval", {"token": "tok", "run": state})
-    pending = default_deps().store.list_pending_approvals()
+    pending = default_deps().approvals.pending()
     assert [item.run_id for item in pending] == [state["runId"]]

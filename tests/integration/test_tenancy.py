@@ -12,6 +12,7 @@ import pytest
 
 from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import ForbiddenError, PromotionError
+from bedrock_tuner.models.versions import FamilyInfo
 from bedrock_tuner.registry.aliases import get_alias, promote
 from integration.conftest import BUCKET, Cloud
 from integration.helpers import RECORDS
@@ -74,7 +75,7 @@ def victim_with_production_at_v1(cloud: Cloud, spec: str = BASE) -> None:
 
 
 def versions(family: str) -> list[tuple[int, str]]:
-    return [(v.version, v.pipeline) for v in default_deps().store.list_versions(family)]
+    return [(v.version, v.pipeline) for v in default_deps().versions.of_family(family)]
 
 
 # ------------------------------------------------------------------------------ D6: family
@@ -120,7 +121,7 @@ def test_a_writer_removed_mid_run_cannot_register_or_promote(cloud: Cloud) -> No
         invoke("register_model_version", state)
     assert versions(VICTIM) == [(1, VICTIM)]
     assert get_alias(default_deps(), VICTIM, "production").version == 1
-    assert default_deps().store.last_version(VICTIM) == 1
+    assert default_deps().versions.last_number(VICTIM) == 1
 
 
 def test_auto_promotion_checks_the_family_in_its_commit(
@@ -133,8 +134,8 @@ def test_auto_promotion_checks_the_family_in_its_commit(
     assert invoke("register_model_version", {**state, "spec": manual})["version"] == 2
     spec_uploaded(cloud, VICTIM, BASE)  # the share is taken back
     # A promotion that read the family before the change (stale) still cannot commit
-    stale = {"family": VICTIM, "owner": VICTIM, "writers": [INTRUDER]}
-    monkeypatch.setattr(deps.store, "get_family", lambda family: stale)
+    stale = FamilyInfo(family=VICTIM, owner=VICTIM, writers=[INTRUDER])
+    monkeypatch.setattr(deps.versions, "get_family", lambda family: stale)
     with pytest.raises(PromotionError, match=f"belongs to pipeline {VICTIM}"):
         promote(deps, VICTIM, "production", 2, by="pipeline", reason="auto", pipeline=INTRUDER)
     monkeypatch.undo()

@@ -77,14 +77,8 @@ ONLY_IN: dict[str, set[str]] = {
     "moto": {"localcloud", "cli"},
     "samtranslator": {"localcloud", "cli"},
 }
-# The only imports allowed to point up, as (importer, imported).
-EXCEPTIONS = {
-    # removed by the per-aggregate stores
-    ("bedrock_tuner.aws.dynamo", "bedrock_tuner.pipeline.runs"),
-    ("bedrock_tuner.aws.dynamo", "bedrock_tuner.pipeline.spec"),
-    ("bedrock_tuner.aws.dynamo", "bedrock_tuner.pipeline.tracking"),
-    ("bedrock_tuner.aws.dynamo", "bedrock_tuner.registry.versions"),
-}
+# The only imports allowed to point up, as (importer, imported): none.
+EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def layer_of(module: str) -> str | None:
@@ -179,6 +173,22 @@ def test_the_core_never_imports_the_cli_or_the_local_cloud() -> None:
         and imported.split(".")[0] in {"bedrock_tuner_cli", "bedrock_tuner_localcloud"}
     ]
     assert not offenders
+
+
+def test_the_stores_import_records_errors_and_their_table_helper_only() -> None:
+    """aws/store/: each store maps ``models/`` records to items through the table helper;
+    only the helper reaches the client and the AWS error codes."""
+    helper = {"bedrock_tuner.aws.clients", "bedrock_tuner.aws.codes"}
+    wrong = [
+        f"{file}:{line}: {importer} imports {imported}"
+        for importer, imported, file, line in _edges()
+        if importer.startswith("bedrock_tuner.aws.store")
+        and imported.startswith("bedrock_tuner")
+        and not imported.startswith(("bedrock_tuner.models", "bedrock_tuner.aws.store"))
+        and imported not in {"bedrock_tuner", "bedrock_tuner.errors"}
+        and not (importer == "bedrock_tuner.aws.store.table" and imported in helper)
+    ]
+    assert not wrong, "\n".join(wrong)
 
 
 def test_the_rules_point_down_and_the_exceptions_are_still_needed() -> None:

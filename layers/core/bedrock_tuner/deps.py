@@ -12,21 +12,34 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bedrock_tuner.aws.bedrock import BedrockJobs
-from bedrock_tuner.aws.dynamo import DynamoStateStore
 from bedrock_tuner.aws.s3 import S3Objects
 from bedrock_tuner.aws.secrets import SecretReader
 from bedrock_tuner.aws.sfn import StepFunctions
 from bedrock_tuner.aws.sns import SnsPublisher
 from bedrock_tuner.aws.ssm import SsmParameters
+from bedrock_tuner.aws.store import (
+    DynamoAliasStore,
+    DynamoApprovalStore,
+    DynamoJobStore,
+    DynamoRunStore,
+    DynamoVersionStore,
+    Table,
+)
 from bedrock_tuner.clock import iso, utc_now
 from bedrock_tuner.ports import (
+    AliasStore,
+    ApprovalStore,
     CustomizationJobs,
+    JobStore,
     ObjectStore,
     ParameterStore,
     Publisher,
+    RunStore,
     SecretStore,
+    VersionStore,
     Workflow,
 )
 from bedrock_tuner.settings import Settings, get_settings
@@ -37,7 +50,12 @@ __all__ = ["Deps", "default_deps", "reset_deps"]
 @dataclass
 class Deps:
     settings: Settings
-    store: DynamoStateStore  # the per-aggregate stores type this by their Protocols
+    # the state table, one store per aggregate (docs/table-design.md)
+    runs: RunStore
+    approvals: ApprovalStore
+    jobs: JobStore
+    versions: VersionStore
+    aliases: AliasStore
     s3: ObjectStore = field(default_factory=S3Objects)
     bedrock: CustomizationJobs = field(default_factory=BedrockJobs)
     sfn: Workflow = field(default_factory=StepFunctions)
@@ -51,8 +69,22 @@ class Deps:
         return iso(self.clock())
 
     @classmethod
+    def on_table(cls, settings: Settings, table: Table, **adapters: Any) -> Deps:
+        """Deps whose five stores share ``table``; the other adapters as given, else the
+        defaults."""
+        return cls(
+            settings=settings,
+            runs=DynamoRunStore(table),
+            approvals=DynamoApprovalStore(table),
+            jobs=DynamoJobStore(table),
+            versions=DynamoVersionStore(table),
+            aliases=DynamoAliasStore(table),
+            **adapters,
+        )
+
+    @classmethod
     def from_settings(cls, settings: Settings) -> Deps:
-        return cls(settings=settings, store=DynamoStateStore(settings.table_name))
+        return cls.on_table(settings, Table(settings.table_name))
 
 
 @functools.cache

@@ -7,17 +7,27 @@ operations the domain calls, nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from bedrock_tuner.models.aliases import AliasChange, AliasState
+from bedrock_tuner.models.approvals import ApprovalRecord
+from bedrock_tuner.models.jobs import JobRecord, JobState, JobUpdate
+from bedrock_tuner.models.runs import Run, RunStatus, Step
 from bedrock_tuner.models.sources import DataSource, ObjectHead
+from bedrock_tuner.models.versions import FamilyInfo, ModelVersion
 
 __all__ = [
+    "AliasStore",
+    "ApprovalStore",
     "CustomizationJobs",
+    "JobStore",
     "ObjectStore",
     "ParameterStore",
     "Publisher",
+    "RunStore",
     "SecretStore",
+    "VersionStore",
     "Workflow",
 ]
 
@@ -116,3 +126,166 @@ class ParameterStore(Protocol):
     def get(self, name: str) -> str | None: ...
 
     def delete(self, name: str) -> None: ...
+
+
+# --------------------------------------------------------------------------- the state table
+# One store per aggregate (``aws/store/``), each over the same table (docs/table-design.md).
+
+
+class RunStore(Protocol):
+    """Runs: their status, timeline, retries, one notification per outcome."""
+
+    def create(self, run: Run) -> tuple[Run, bool]: ...
+
+    def get(self, run_id: str) -> Run | None: ...
+
+    def require(self, run_id: str) -> Run: ...
+
+    def by_pipeline(self, pipeline: str, *, limit: int = 50) -> list[Run]: ...
+
+    def active(self) -> list[Run]: ...
+
+    def claim_retry(self, origin_id: str, *, latest_id: str, new_id: str, attempt: int) -> bool: ...
+
+    def update(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        step: Step | None = None,
+        fields: Mapping[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+        reopen: bool = False,
+    ) -> bool: ...
+
+    def claim_notification(self, run_id: str, kind: str) -> str | None: ...
+
+    def record_notification(self, run_id: str, kind: str, message_id: str) -> None: ...
+
+    def release_notification(self, run_id: str, kind: str) -> None: ...
+
+
+class ApprovalStore(Protocol):
+    """Approvals of runs over budget, decided once."""
+
+    def get(self, run_id: str) -> ApprovalRecord | None: ...
+
+    def pending(self) -> list[ApprovalRecord]: ...
+
+    def request(
+        self,
+        run_id: str,
+        *,
+        token: str,
+        cost_usd: float | None,
+        requested_at: str,
+        pipeline: str,
+        why: str | None = None,
+    ) -> ApprovalRecord: ...
+
+    def decide(
+        self, run_id: str, *, approved: bool, by: str, reason: str | None, decided_at: str
+    ) -> ApprovalRecord: ...
+
+    def mark_delivered(self, run_id: str) -> None: ...
+
+    def expire(self, run_id: str, *, only_pending: bool = False) -> bool: ...
+
+
+class JobStore(Protocol):
+    """Bedrock jobs as the pipeline follows them, and the job slots."""
+
+    def get(self, job_arn: str) -> JobRecord | None: ...
+
+    def inflight(self) -> list[JobRecord]: ...
+
+    def ended(self) -> list[JobRecord]: ...
+
+    def put(
+        self,
+        *,
+        job_arn: str,
+        job_name: str | None,
+        run_id: str,
+        started_at: str,
+        status: str = ...,
+    ) -> JobRecord: ...
+
+    def attach_token(
+        self, job_arn: str, *, token: str, execution_arn: str | None
+    ) -> JobRecord | None: ...
+
+    def apply_state(self, state: JobState, *, event_id: str | None) -> JobUpdate: ...
+
+    def mark_resumed(self, job_arn: str, *, at: str, delivered: bool) -> None: ...
+
+    def settle(self, job_arn: str, *, at: str, note: str) -> None: ...
+
+    def mark_stop_requested(self, job_arn: str, *, at: str) -> None: ...
+
+    def slot_holders(self) -> list[str]: ...
+
+    def release_slot(self, holder: str) -> None: ...
+
+
+class VersionStore(Protocol):
+    """Model versions (gap-free per family, one per job) and the families."""
+
+    def last_number(self, family: str) -> int: ...
+
+    def get(self, family: str, version: int) -> ModelVersion | None: ...
+
+    def of_family(self, family: str) -> list[ModelVersion]: ...
+
+    def for_job(self, job_arn: str) -> ModelVersion | None: ...
+
+    def register(
+        self,
+        family: str,
+        job_arn: str,
+        build: Callable[[int], ModelVersion],
+        *,
+        writer: str | None = None,
+    ) -> tuple[ModelVersion, bool]: ...
+
+    def get_family(self, family: str) -> FamilyInfo | None: ...
+
+    def families(self) -> list[FamilyInfo]: ...
+
+    def put_family(self, family: str, *, at: str, deployment_arn: str | None = None) -> None: ...
+
+    def claim_family(
+        self, family: str, pipeline: str, *, at: str, writers: tuple[str, ...] = ()
+    ) -> FamilyInfo: ...
+
+    def check_family_writer(self, family: str, pipeline: str) -> None: ...
+
+
+class AliasStore(Protocol):
+    """Aliases (target, revision, promotion lease) and their history."""
+
+    def get(self, family: str, alias: str) -> AliasState: ...
+
+    def targets(self, family: str) -> dict[str, int]: ...
+
+    def history(self, family: str, alias: str) -> list[AliasChange]: ...
+
+    def acquire_lease(
+        self, family: str, alias: str, *, lease_id: str, now: int, expires: int
+    ) -> AliasState: ...
+
+    def release_lease(self, family: str, alias: str, lease_id: str) -> bool: ...
+
+    def commit(
+        self,
+        family: str,
+        alias: str,
+        *,
+        lease_id: str,
+        expected_revision: int,
+        fields: Mapping[str, Any],
+        history: AliasChange,
+        writer: str | None = None,
+    ) -> None: ...
+
+    def put_failed_attempt(self, change: AliasChange, *, lease_id: str) -> None: ...

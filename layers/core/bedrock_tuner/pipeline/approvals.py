@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bedrock_tuner.aws.dynamo import ApprovalRecord
 from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import ConflictError, ForbiddenError
+from bedrock_tuner.models.approvals import ApprovalRecord
 from bedrock_tuner.models.payloads import ApprovalDecision, ApprovalRequest, ApprovalResult
 from bedrock_tuner.notify.messages import render_notification
 from bedrock_tuner.observability import count, logger
@@ -46,7 +46,7 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
     state = request.run
     ensure_run(state, deps)
     cost = state.validation.estimated_cost_usd if state.validation else None
-    record = deps.store.request_approval(
+    record = deps.approvals.request(
         state.run_id,
         token=request.token,
         cost_usd=cost,
@@ -57,13 +57,13 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
     if record.status in {"APPROVED", "REJECTED"}:
         delivered = _resume(deps, request.token, record)
         if delivered:
-            deps.store.mark_approval_delivered(state.run_id)
+            deps.approvals.mark_delivered(state.run_id)
         logger.info(
             "approval already decided: resumed at once",
             extra={"runId": state.run_id, "decision": record.status, "delivered": delivered},
         )
         return {"runId": state.run_id, "status": record.status, "resumed": delivered}
-    deps.store.update_run(
+    deps.runs.update(
         state.run_id,
         status=RunStatus.AWAITING_APPROVAL,
         step=Step(
@@ -73,7 +73,7 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
             detail="cost unknown" if cost is None else f"estimated ${cost:,.2f}",
         ),
     )
-    run = deps.store.get_run(state.run_id)
+    run = deps.runs.get(state.run_id)
     note = render_notification(
         "approval_needed",
         state,
@@ -89,7 +89,7 @@ def request_approval(request: ApprovalRequest, deps: Deps) -> dict[str, Any]:
 def _refuse_self_approval(decision: ApprovalDecision, deps: Deps) -> None:
     """Four eyes: whoever started a run through ``POST /runs`` does not approve it. (An S3
     upload names only the account as its requester, so uploads cannot be matched.)"""
-    run = deps.store.get_run(decision.run_id)
+    run = deps.runs.get(decision.run_id)
     if run is not None and run.started_by and run.started_by == decision.by:
         raise ForbiddenError(
             f"{decision.by} started run {decision.run_id} and may not approve it",
@@ -122,7 +122,7 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
     approved = decision.decision == "approve"
     if approved:
         _refuse_self_approval(decision, deps)
-    record = deps.store.decide_approval(
+    record = deps.approvals.decide(
         decision.run_id,
         approved=approved,
         by=decision.by,
@@ -132,14 +132,14 @@ def decide_approval(decision: ApprovalDecision, deps: Deps) -> dict[str, Any]:
     token = record.task_token or ""
     delivered = bool(token) and _resume(deps, token, record)
     if not delivered:
-        deps.store.expire_approval(decision.run_id)
+        deps.approvals.expire(decision.run_id)
         raise ConflictError(
             f"run {decision.run_id} stopped waiting before the decision arrived "
             "(the approval timed out or the execution ended)",
             fix="upload the dataset again to start a new run",
         )
-    deps.store.mark_approval_delivered(decision.run_id)
-    deps.store.update_run(
+    deps.approvals.mark_delivered(decision.run_id)
+    deps.runs.update(
         decision.run_id,
         status=RunStatus.APPROVED if approved else RunStatus.REJECTED,
         step=Step(

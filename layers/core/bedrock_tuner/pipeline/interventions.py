@@ -76,7 +76,7 @@ def stop_run(run_id: str, *, by: str, reason: str | None, deps: Deps) -> StopOut
     ConflictError
         The run has ended already.
     """
-    run = deps.store.require_run(run_id)
+    run = deps.runs.require(run_id)
     if run.terminal:
         raise ConflictError(
             f"run {run_id} has ended ({run.status})",
@@ -85,13 +85,13 @@ def stop_run(run_id: str, *, by: str, reason: str | None, deps: Deps) -> StopOut
     why = reason or "stopped through the API"
     cause = f"by {by}: {why}"
     requested = {"by": by, "reason": why, "at": deps.now()}
-    deps.store.update_run(
+    deps.runs.update(
         run_id,
         fields={"stopRequested": requested},
         step=Step(name="stop", status="requested", at=deps.now(), detail=cause),
     )
-    run = deps.store.require_run(run_id)  # the start step may have recorded its job since
-    job = deps.store.get_job(run.job_arn) if run.job_arn else None
+    run = deps.runs.require(run_id)  # the start step may have recorded its job since
+    job = deps.jobs.get(run.job_arn) if run.job_arn else None
     if run.job_arn and (job is None or not is_terminal(job.status)):
         stop_job_of(
             deps,
@@ -111,7 +111,7 @@ def stop_run(run_id: str, *, by: str, reason: str | None, deps: Deps) -> StopOut
     stopped = bool(run.execution_arn) and deps.sfn.stop_execution(
         run.execution_arn or "", error=STOPPED_ERROR, cause=cause
     )
-    deps.store.expire_approval(run_id, only_pending=True)
+    deps.approvals.expire(run_id, only_pending=True)
     state = run_state(run, error=WorkflowError(error=STOPPED_ERROR, cause=cause))
     notify_run(NotifyRequest(kind="run_stopped", run=state), deps)
     count("RunStopped")
@@ -138,7 +138,7 @@ def recover_run(run_id: str, *, by: str, deps: Deps) -> RecoverOutcome:
     ConflictError
         The run is still running (the workflow registers it).
     """
-    run = deps.store.require_run(run_id)
+    run = deps.runs.require(run_id)
     if not run.terminal:
         raise ConflictError(
             f"run {run_id} is still {run.status}: the workflow registers its model",
@@ -160,7 +160,7 @@ def recover_run(run_id: str, *, by: str, deps: Deps) -> RecoverOutcome:
     update, _ = apply_job_state(
         JobState.from_bedrock(polled, observed_at=observed_at(polled, deps)), deps, event_id=None
     )
-    job_record = update.job or deps.store.get_job(run.job_arn)
+    job_record = update.job or deps.jobs.get(run.job_arn)
     job_output = run.job or {
         "jobArn": run.job_arn,
         "jobName": polled.get("jobName"),
@@ -181,7 +181,7 @@ def recover_run(run_id: str, *, by: str, deps: Deps) -> RecoverOutcome:
     )
     already = run.version is not None
     version = register_version(state, deps)
-    deps.store.update_run(
+    deps.runs.update(
         run_id,
         status=RunStatus.SUCCEEDED,
         reopen=True,  # the one way back from an ending: the model is registered after all

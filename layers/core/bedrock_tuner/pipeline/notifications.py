@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import InvalidEventError
 from bedrock_tuner.models.payloads import ExecutionState, NotifyRequest
+from bedrock_tuner.models.runs import NOTIFICATION_PENDING
 from bedrock_tuner.notify.messages import Notification, render_notification
 from bedrock_tuner.notify.slack import build_slack_payload
 from bedrock_tuner.notify.webhook import post_json
@@ -51,9 +52,9 @@ def notify_run(request: NotifyRequest, deps: Deps) -> dict[str, Any]:
     so the workflow retries it.
     """
     state = request.run
-    run = deps.store.get_run(state.run_id)
+    run = deps.runs.get(state.run_id)
     kind = request.kind
-    if run is not None and run.notifications.get(kind) not in (None, deps.store.NOTIFYING):
+    if run is not None and run.notifications.get(kind) not in (None, NOTIFICATION_PENDING):
         logger.info("already notified", extra={"runId": state.run_id, "kind": kind})
         return {"messageId": run.notifications[kind]}
     note = render_notification(
@@ -67,20 +68,20 @@ def notify_run(request: NotifyRequest, deps: Deps) -> dict[str, Any]:
         logger.warning("notified a run that has no record", extra={"runId": state.run_id})
         return {"messageId": publish_notification(deps, note)}
     record_outcome(deps, state.run_id, kind, state, detail=note.subject)
-    claimed = deps.store.claim_notification(state.run_id, kind)
+    claimed = deps.runs.claim_notification(state.run_id, kind)
     if claimed is not None:
         logger.warning(
             "notification claimed by an earlier attempt; not sending it again",
             extra={"runId": state.run_id, "kind": kind, "stored": claimed},
         )
-        return {"messageId": None if claimed == deps.store.NOTIFYING else claimed}
+        return {"messageId": None if claimed == NOTIFICATION_PENDING else claimed}
     try:
         message_id = publish_notification(deps, note)
     except Exception:
         count("NotificationFailed")
-        deps.store.release_notification(state.run_id, kind)
+        deps.runs.release_notification(state.run_id, kind)
         raise
-    deps.store.record_notification(state.run_id, kind, message_id)
+    deps.runs.record_notification(state.run_id, kind, message_id)
     logger.info(
         "notification published",
         extra={"runId": state.run_id, "kind": kind, "messageId": message_id},
@@ -103,14 +104,14 @@ def record_outcome(
             "Cause": (state.job_result.failure_message or "")[:4000],
         }
     status = OUTCOME_STATUS[kind]
-    applied = deps.store.update_run(
+    applied = deps.runs.update(
         run_id,
         status=status,
         fields={"error": error, "outcome": kind},
         step=Step(name="notify", status=kind, at=deps.now(), detail=detail),
     )
     if status is not None and status in TERMINAL_RUN_STATUSES:
-        deps.store.expire_approval(run_id, only_pending=True)
+        deps.approvals.expire(run_id, only_pending=True)
     if kind in PLATFORM_FAILURES and applied:
         # The PipelineFailedAlarm watches this metric: the platform broke, not the data.
         count("PipelineFailed")

@@ -33,10 +33,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from bedrock_tuner.aws.dynamo import JobRecord
 from bedrock_tuner.aws.sfn import execution_arn_for
 from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import BedrockTunerError
+from bedrock_tuner.models.jobs import JobRecord
 from bedrock_tuner.models.payloads import (
     ApprovalResult,
     DatasetInput,
@@ -115,12 +115,12 @@ def _each(report: ReconcileReport, what: str, fn: Callable[[], None]) -> None:
 def reconcile(deps: Deps) -> ReconcileReport:
     """One sweep (see the module docstring)."""
     report = ReconcileReport()
-    for job in deps.store.list_inflight_jobs():
+    for job in deps.jobs.inflight():
         report.checked += 1
         _each(report, job.job_arn, lambda job=job: _poll_inflight(job, deps, report))  # type: ignore[misc]
-    for job in deps.store.list_ended_jobs():
+    for job in deps.jobs.ended():
         _each(report, job.job_arn, lambda job=job: _settle_ended(job, deps, report))  # type: ignore[misc]
-    for run in deps.store.list_active_runs():
+    for run in deps.runs.active():
         _each(report, run.run_id, lambda run=run: _settle_run(run, deps, report))  # type: ignore[misc]
     _each(report, "bedrock jobs", lambda: _bedrock_jobs(deps, report))
     _each(report, "slots", lambda: _release_stale_slots(deps, report))
@@ -151,10 +151,10 @@ def _poll_inflight(job: JobRecord, deps: Deps, report: ReconcileReport) -> None:
 
 def _settle_ended(job: JobRecord, deps: Deps, report: ReconcileReport) -> None:
     """An ended job whose workflow was not resumed: resume it, or settle the run."""
-    run = deps.store.get_run(job.run_id)
+    run = deps.runs.get(job.run_id)
     if job.task_token:
         delivered = deps.sfn.send_task_success(job.task_token, job_result_for(job).wire())
-        deps.store.mark_resumed(job.job_arn, at=deps.now(), delivered=delivered)
+        deps.jobs.mark_resumed(job.job_arn, at=deps.now(), delivered=delivered)
         if delivered:
             report.resumed += 1
             count("JobResumed")
@@ -163,14 +163,14 @@ def _settle_ended(job: JobRecord, deps: Deps, report: ReconcileReport) -> None:
         return  # track_job has not stored its token yet: it resumes when it does
     if run is not None:
         settle_job_outcome(run, job, deps)
-    deps.store.settle_job(job.job_arn, at=deps.now(), note="no waiting task to resume")
+    deps.jobs.settle(job.job_arn, at=deps.now(), note="no waiting task to resume")
     report.jobs_settled += 1
 
 
 def settle_job_outcome(run: Run, job: JobRecord, deps: Deps) -> None:
     """Record an ended job on a run whose workflow will not be resumed; a trained model
     that no version holds is announced with the command that registers it (I1)."""
-    deps.store.update_run(
+    deps.runs.update(
         run.run_id,
         fields={"jobStatus": job.status, "outputModelArn": job.output_model_arn},
         step=Step(
@@ -181,7 +181,7 @@ def settle_job_outcome(run: Run, job: JobRecord, deps: Deps) -> None:
         ),
     )
     if job.status == JobStatus.COMPLETED and run.version is None:
-        fresh = deps.store.get_run(run.run_id) or run
+        fresh = deps.runs.get(run.run_id) or run
         state = run_state(fresh, job_result=job_result_for(job))
         notify_run(NotifyRequest(kind="model_not_registered", run=state), deps)
 
@@ -193,17 +193,15 @@ def _bedrock_jobs(deps: Deps, report: ReconcileReport) -> None:
         match = _JOB_RUN.search(name)
         if match is None:
             continue
-        run = deps.store.get_run(match.group(1))
+        run = deps.runs.get(match.group(1))
         if run is None:
             continue  # not this stack's job
         job_arn = str(summary["jobArn"])
-        record = deps.store.get_job(job_arn)
+        record = deps.jobs.get(job_arn)
         if record is None:
-            deps.store.put_job(
-                job_arn=job_arn, job_name=name, run_id=run.run_id, started_at=deps.now()
-            )
+            deps.jobs.put(job_arn=job_arn, job_name=name, run_id=run.run_id, started_at=deps.now())
             report.jobs_adopted.append(job_arn)
-            record = deps.store.get_job(job_arn)
+            record = deps.jobs.get(job_arn)
         if run.terminal and (record is None or not record.stop_requested_at):
             stop_job_of(deps, job_arn, name, run.run_id, why=f"its run ended ({run.status})")
             report.jobs_stopped.append(job_arn)
@@ -316,7 +314,7 @@ def _resume_decided_approval(run: Run, deps: Deps, report: ReconcileReport) -> N
     """A person decided, but the workflow still waits for approval: ``decide_approval``
     records the decision before it resumes the task, and that resume failed (throttled, the
     function died in between). Send the recorded decision with the stored token."""
-    record = deps.store.get_approval(run.run_id)
+    record = deps.approvals.get(run.run_id)
     if record is None or record.status not in ("APPROVED", "REJECTED") or not record.task_token:
         return
     by = record.decided_by or "unknown"
@@ -329,7 +327,7 @@ def _resume_decided_approval(run: Run, deps: Deps, report: ReconcileReport) -> N
     if not delivered:
         return
     approved = record.status == "APPROVED"
-    deps.store.update_run(
+    deps.runs.update(
         run.run_id,
         status=RunStatus.APPROVED if approved else RunStatus.REJECTED,
         step=Step(
@@ -350,9 +348,9 @@ def _resume_decided_approval(run: Run, deps: Deps, report: ReconcileReport) -> N
 
 
 def _release_stale_slots(deps: Deps, report: ReconcileReport) -> None:
-    for holder in deps.store.slot_holders():
+    for holder in deps.jobs.slot_holders():
         run_id = run_id_from_execution_name(holder)
-        run = deps.store.get_run(run_id) if run_id else None
+        run = deps.runs.get(run_id) if run_id else None
         machine = deps.settings.state_machine_arn
         arn = (run.execution_arn if run else None) or (
             execution_arn_for(machine, holder) if machine else None
@@ -361,10 +359,10 @@ def _release_stale_slots(deps: Deps, report: ReconcileReport) -> None:
         if status == "RUNNING":
             continue
         if run is not None and run.job_arn:
-            job = deps.store.get_job(run.job_arn)
+            job = deps.jobs.get(run.job_arn)
             if job is not None and not is_terminal(job.status):
                 continue  # the job still runs (or is stopping): its slot stays taken
-        deps.store.release_slot(holder)
+        deps.jobs.release_slot(holder)
         report.slots_released.append(holder)
         logger.warning(
             "released the job slot of an execution that is not running",

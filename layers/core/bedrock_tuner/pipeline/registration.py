@@ -126,7 +126,7 @@ def register_version(state: ExecutionState, deps: Deps) -> VersionOutput:
         fallback_training=result.training_loss,
         fallback_validation=result.validation_loss,
     )
-    run = deps.store.get_run(state.run_id)
+    run = deps.runs.get(state.run_id)
     hyperparameters = _effective_hyperparameters(spec)
     validation = state.validation
     dataset = state.dataset
@@ -165,11 +165,9 @@ def register_version(state: ExecutionState, deps: Deps) -> VersionOutput:
             run_started_at=run.created_at if run else None,
         )
 
-    version, created = deps.store.register_version(
-        family, job.job_arn, build, writer=state.pipeline
-    )
+    version, created = deps.versions.register(family, job.job_arn, build, writer=state.pipeline)
     if run is not None:
-        deps.store.update_run(
+        deps.runs.update(
             state.run_id,
             status=RunStatus.REGISTERED,
             fields={"version": version.version, "family": family},
@@ -213,7 +211,7 @@ def _auto_promote(
         return None
     if run_id is not None:
         try:
-            deps.store.update_run(
+            deps.runs.update(
                 run_id,
                 step=Step(
                     name="promote",

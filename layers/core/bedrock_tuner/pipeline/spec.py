@@ -50,6 +50,7 @@ from bedrock_tuner.models.keys import (
     pipeline_name_for_spec_key,
     spec_keys_for,
 )
+from bedrock_tuner.models.versions import family_owner_problem
 
 __all__ = [
     "DATASETS_PREFIX",
@@ -749,18 +750,6 @@ def check_data_locations(
     )
     if problems:
         raise spec_problems_error(f"{PIPELINES_PREFIX}{pipeline}.yaml", problems)
-
-
-def family_owner_problem(family: str, owner: str, pipeline: str) -> tuple[str, str]:
-    """``(message, fix)`` when ``pipeline`` names ``family``, which ``owner`` owns and does
-    not share with it."""
-    return (
-        f"model family {family} belongs to pipeline {owner}, which does not list {pipeline} "
-        "in its family_writers",
-        f"use a family of your own (remove model_family, or name a new one), or ask the "
-        f"owners of {owner} to add `family_writers: [{pipeline}]` to "
-        f"{PIPELINES_PREFIX}{owner}.yaml",
-    )
 
 
 def spec_problems_error(label: str, problems: list[tuple[str, str, str]]) -> SpecError:

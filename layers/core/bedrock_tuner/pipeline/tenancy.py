@@ -11,13 +11,14 @@
 
 :func:`check_spec_access` runs at spec time — when a spec is uploaded or PUT, and when a
 dataset arrives, before any run starts. Registration and auto-promotion check the family
-again in their conditional writes (``aws/dynamo.py``), so a spec changed mid-run cannot slip
-through.
+again in their conditional writes (the versions and aliases stores, ``aws/store/``), so a
+spec changed mid-run cannot slip through.
 """
 
 from __future__ import annotations
 
 from bedrock_tuner.deps import Deps
+from bedrock_tuner.models.versions import FamilyInfo
 from bedrock_tuner.pipeline.spec import (
     PIPELINES_PREFIX,
     PipelineSpec,
@@ -31,17 +32,16 @@ __all__ = ["check_spec_access", "family_problems", "shared_prefix_of"]
 
 
 def family_problems(
-    spec: PipelineSpec, pipeline: str, item: dict[str, object] | None
+    spec: PipelineSpec, pipeline: str, found: FamilyInfo | None
 ) -> list[tuple[str, str, str]]:
-    """``(path, message, fix)`` when ``pipeline``'s spec may not use its family (``item``: the
-    family item as stored, ``None`` when the family is new)."""
+    """``(path, message, fix)`` when ``pipeline``'s spec may not use its family (``found``: the
+    family as stored, ``None`` when the family is new)."""
     family = spec.family(pipeline)
-    owner = str(item["owner"]) if item and item.get("owner") else None
-    if owner is None or owner == pipeline:
+    owner = found.owner if found is not None else None
+    if not owner or owner == pipeline:
         return []
-    writers = item.get("writers") if item else None
     problems: list[tuple[str, str, str]] = []
-    if not isinstance(writers, list) or pipeline not in writers:
+    if not found or not found.may_write(pipeline):
         message, fix = family_owner_problem(family, owner, pipeline)
         problems.append(("model_family", message, fix))
     if spec.family_writers:
@@ -77,9 +77,9 @@ def check_spec_access(spec: PipelineSpec, pipeline: str, deps: Deps, *, claim: b
         data_bucket=settings.data_bucket,
         shared_prefixes=settings.shared_data_prefixes,
     )
-    problems += family_problems(spec, pipeline, deps.store.get_family(family))
+    problems += family_problems(spec, pipeline, deps.versions.get_family(family))
     if not problems and claim:
-        claimed = deps.store.claim_family(
+        claimed = deps.versions.claim_family(
             family, pipeline, at=deps.now(), writers=spec.family_writers
         )
         problems = family_problems(spec, pipeline, claimed)  # another pipeline came first

@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from bedrock_tuner.aws.dynamo import JobRecord, JobUpdate
 from bedrock_tuner.deps import Deps
 from bedrock_tuner.errors import (
     BedrockTunerError,
@@ -26,6 +25,7 @@ from bedrock_tuner.errors import (
     JobStartError,
     RunStoppedError,
 )
+from bedrock_tuner.models.jobs import JobRecord, JobUpdate
 from bedrock_tuner.models.payloads import ExecutionState, JobOutput, JobResult, TrackJobRequest
 from bedrock_tuner.observability import count, logger
 from bedrock_tuner.pipeline.events import BedrockJobStateChangeEvent
@@ -84,12 +84,12 @@ def start_job(state: ExecutionState, deps: Deps) -> JobOutput:
             "start_customization_job needs $.validation.trainingUri",
             fix="run it after Validate dataset (the execution state carries the result)",
         )
-    _refuse_if_stopped(deps.store.get_run(state.run_id))
+    _refuse_if_stopped(deps.runs.get(state.run_id))
     spec = PipelineSpec.model_validate(state.spec)
     training_uri = state.validation.training_uri
     family = spec.family(state.pipeline)
     next_version = (
-        deps.store.last_version(family) + 1 if "{version}" in spec.custom_model_name else None
+        deps.versions.last_number(family) + 1 if "{version}" in spec.custom_model_name else None
     )
     job = build_job_request(
         spec,
@@ -103,22 +103,20 @@ def start_job(state: ExecutionState, deps: Deps) -> JobOutput:
     )
     job_arn = deps.bedrock.create_job(job.request)
     started = deps.now()
-    deps.store.put_job(
-        job_arn=job_arn, job_name=job.job_name, run_id=state.run_id, started_at=started
-    )
+    deps.jobs.put(job_arn=job_arn, job_name=job.job_name, run_id=state.run_id, started_at=started)
     output = JobOutput(
         job_arn=job_arn,
         job_name=job.job_name,
         custom_model_name=job.custom_model_name,
         output_uri=job.output_uri,
     )
-    deps.store.update_run(
+    deps.runs.update(
         state.run_id,
         status=RunStatus.TRAINING,
         fields={"jobArn": job_arn, "family": family, "job": output.wire()},
         step=Step(name="job", status="started", at=started, detail=job_arn),
     )
-    run = deps.store.get_run(state.run_id)
+    run = deps.runs.get(state.run_id)
     if run is not None and run.stop_requested:
         # stopped while Bedrock was creating the job: the job must not train on
         stop_job_of(deps, job_arn, job.job_name, state.run_id, why="the run was stopped")
@@ -142,9 +140,9 @@ def stop_job_of(deps: Deps, job_arn: str, job_name: str | None, run_id: str, *, 
         if not is_terminal(status):
             raise
     with contextlib.suppress(BedrockTunerError):
-        deps.store.mark_stop_requested(job_arn, at=deps.now())
+        deps.jobs.mark_stop_requested(job_arn, at=deps.now())
     with contextlib.suppress(BedrockTunerError):
-        deps.store.update_run(
+        deps.runs.update(
             run_id,
             step=Step(name="job", status="stop_requested", at=deps.now(), detail=why),
         )
@@ -175,7 +173,7 @@ def abandon_job(state: ExecutionState, deps: Deps) -> AbandonOutcome:
     Finds the job from the state, the run, or Bedrock itself by its name (the start step
     may have died after Bedrock created it).
     """
-    run = deps.store.get_run(state.run_id)
+    run = deps.runs.get(state.run_id)
     job_arn = (state.job.job_arn if state.job else None) or (run.job_arn if run else None)
     job_name = (state.job.job_name if state.job else None) or job_name_for(
         state.pipeline, state.run_id
@@ -184,9 +182,7 @@ def abandon_job(state: ExecutionState, deps: Deps) -> AbandonOutcome:
     if polled is None:
         return AbandonOutcome(job_arn=job_arn)  # no job was ever created
     job_arn = str(polled["jobArn"])
-    deps.store.put_job(
-        job_arn=job_arn, job_name=job_name, run_id=state.run_id, started_at=deps.now()
-    )
+    deps.jobs.put(job_arn=job_arn, job_name=job_name, run_id=state.run_id, started_at=deps.now())
     status = str(polled.get("status") or JobStatus.IN_PROGRESS.value)
     if not is_terminal(status) and status != JobStatus.STOPPING:
         why = "the workflow gave up on the run"
@@ -229,7 +225,7 @@ def _resume(job: JobRecord, deps: Deps) -> bool:
         return False
     delivered = deps.sfn.send_task_success(job.task_token, job_result_for(job).wire())
     if delivered:
-        deps.store.mark_resumed(job.job_arn, at=deps.now(), delivered=True)
+        deps.jobs.mark_resumed(job.job_arn, at=deps.now(), delivered=True)
         count("JobResumed")
     return delivered
 
@@ -245,7 +241,7 @@ def apply_job_state(
     ended index until its workflow is resumed — the redelivered event (reported as a
     duplicate) and the reconciler both try again (D1).
     """
-    update = deps.store.apply_job_state(state, event_id=event_id)
+    update = deps.jobs.apply_state(state, event_id=event_id)
     log = {
         "jobArn": state.job_arn,
         "status": state.status,
@@ -263,7 +259,7 @@ def apply_job_state(
     resumed = False
     if job.terminal:
         try:
-            deps.store.update_run(
+            deps.runs.update(
                 job.run_id,
                 status=RunStatus.TRAINED if job.status == JobStatus.COMPLETED else None,
                 fields={"jobStatus": job.status, "outputModelArn": job.output_model_arn},
@@ -286,7 +282,7 @@ def apply_job_state(
 
 def track_job(request: TrackJobRequest, deps: Deps) -> dict[str, Any]:
     """Store the task token with the job; resume at once if the job already ended."""
-    job = deps.store.attach_token(
+    job = deps.jobs.attach_token(
         request.job_arn, token=request.token, execution_arn=request.execution_arn
     )
     if job is None:  # the start step died between Bedrock and the store: record it now
@@ -296,13 +292,13 @@ def track_job(request: TrackJobRequest, deps: Deps) -> dict[str, Any]:
                 f"no customization job {request.job_arn}",
                 fix="track_job follows the job that start_customization_job started",
             )
-        deps.store.put_job(
+        deps.jobs.put(
             job_arn=request.job_arn,
             job_name=polled.get("jobName"),
             run_id=request.run_id,
             started_at=str(polled.get("creationTime") or deps.now()),
         )
-        job = deps.store.attach_token(
+        job = deps.jobs.attach_token(
             request.job_arn, token=request.token, execution_arn=request.execution_arn
         )
         if job is None:
@@ -351,7 +347,7 @@ def handle_job_event(event: BedrockJobStateChangeEvent, deps: Deps) -> dict[str,
     """Apply a Bedrock state-change event (sub-stages and metrics from
     ``GetModelCustomizationJob``, which events do not carry)."""
     detail = event.detail
-    job = deps.store.get_job(detail.job_arn)
+    job = deps.jobs.get(detail.job_arn)
     if job is None:
         logger.info("event for a job the pipeline did not start", extra={"jobArn": detail.job_arn})
         return {"jobArn": detail.job_arn, "applied": False, "reason": "unknown_job"}

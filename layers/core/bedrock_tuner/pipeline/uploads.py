@@ -231,7 +231,7 @@ def _claim_run_id(
         return origin_id, None, None
     latest = origin
     if origin.latest_run_id and origin.latest_run_id != origin_id:
-        found = deps.store.get_run(origin.latest_run_id)
+        found = deps.runs.get(origin.latest_run_id)
         if found is None:  # claimed, then the create was lost: create it now
             return origin.latest_run_id, origin, None
         latest = found
@@ -250,11 +250,11 @@ def _claim_run_id(
         return latest.run_id, None, _duplicate(latest, pipeline, reason)
     attempt = latest.attempt + 1
     new_id = retry_run_id(origin_id, attempt)
-    if not deps.store.claim_retry(
+    if not deps.runs.claim_retry(
         origin_id, latest_id=latest.run_id, new_id=new_id, attempt=attempt
     ):
-        again = deps.store.get_run(origin_id)
-        newest = deps.store.get_run(again.latest_run_id) if again and again.latest_run_id else None
+        again = deps.runs.get(origin_id)
+        newest = deps.runs.get(again.latest_run_id) if again and again.latest_run_id else None
         run = newest or latest
         return (
             run.run_id,
@@ -327,7 +327,7 @@ def handle_dataset_uploaded(
         return UploadOutcome(status="ignored", reason=f"{dataset.key} is not a dataset key")
     marker = dataset.version_id or normalise_etag(dataset.etag)
     origin_id = run_id_for(dataset.bucket, dataset.key, marker)
-    origin = deps.store.get_run(origin_id)
+    origin = deps.runs.get(origin_id)
     run_id, retried, outcome = _claim_run_id(
         origin, origin_id, deps, retry=retry, pipeline=pipeline
     )
@@ -376,7 +376,7 @@ def handle_dataset_uploaded(
         started_by=started_by,
         uploaded_by=uploaded_by,
     ).with_step("received", "ok", at=now, detail=dataset.uri)
-    run, _ = deps.store.create_run(run)
+    run, _ = deps.runs.create(run)
     _link_retry(deps, link, run_id)
 
     payload = ExecutionInput(
@@ -395,7 +395,7 @@ def handle_dataset_uploaded(
     execution_arn, started = deps.sfn.start_execution(
         deps.settings.require_state_machine_arn(), name, payload.wire()
     )
-    deps.store.update_run(
+    deps.runs.update(
         run_id,
         fields={"executionArn": execution_arn},
         step=Step(
@@ -438,7 +438,7 @@ def _link_retry(deps: Deps, link: _Link, run_id: str) -> None:
     if link.retry_of is None:
         return
     try:
-        deps.store.update_run(
+        deps.runs.update(
             link.retry_of,
             fields={"retriedBy": run_id},
             step=Step(name="retried", status="ok", at=deps.now(), detail=run_id),
@@ -485,7 +485,7 @@ def _bad_key(
         attempt=link.attempt,
         retry_of=link.retry_of,
     ).with_step("dataset key", "error", at=now, detail=message)
-    run, created = deps.store.create_run(run)
+    run, created = deps.runs.create(run)
     if created:  # one notification per run, even if the event comes again
         _link_retry(deps, link, run_id)
         note = render_bad_dataset_key(
@@ -499,7 +499,7 @@ def _bad_key(
 
 def _record_notification(deps: Deps, run_id: str, note: Any) -> None:
     message_id = publish_notification(deps, note)
-    deps.store.update_run(run_id, fields={"notifications": {note.kind: message_id}})
+    deps.runs.update(run_id, fields={"notifications": {note.kind: message_id}})
 
 
 def _spec_error(
@@ -528,7 +528,7 @@ def _spec_error(
         attempt=link.attempt,
         retry_of=link.retry_of,
     ).with_step("spec", "error", at=now, detail=error.message)
-    run, created = deps.store.create_run(run)
+    run, created = deps.runs.create(run)
     if created:  # one notification per run, even if the event comes again
         _link_retry(deps, link, run_id)
         note = render_spec_error(

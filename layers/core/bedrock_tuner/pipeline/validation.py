@@ -95,12 +95,12 @@ def top_problems(report: Report, limit: int = TOP_PROBLEMS) -> list[TopProblem]:
 def ensure_run(state: ExecutionState, deps: Deps) -> Run:
     """The run item of ``state`` (created from the execution input if it is missing, e.g.
     for an execution started by hand)."""
-    run = deps.store.get_run(state.run_id)
+    run = deps.runs.get(state.run_id)
     if run is not None:
         return run
     now = deps.now()
     dataset = state.dataset
-    run, _ = deps.store.create_run(
+    run, _ = deps.runs.create(
         Run(
             run_id=state.run_id,
             pipeline=state.pipeline,
@@ -134,7 +134,7 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
     spec = PipelineSpec.model_validate(state.spec)
     dataset = state.dataset
     ensure_run(state, deps)
-    deps.store.update_run(
+    deps.runs.update(
         state.run_id,
         status=RunStatus.VALIDATING,
         step=Step(name="validate", status="started", at=deps.now()),
@@ -221,7 +221,7 @@ def validate_run(state: ExecutionState, deps: Deps) -> ValidationOutput:
     }
     if sha256:
         fields["dataset"] = {**_dataset_item(state), "sha256": sha256}
-    deps.store.update_run(
+    deps.runs.update(
         state.run_id,
         status=RunStatus.VALIDATED if valid else RunStatus.INVALID,
         fields=fields,
@@ -282,7 +282,7 @@ def _version_with_same_bytes(deps: Deps, family: str, sha256: str | None) -> int
     """The newest registered version of ``family`` trained on exactly these bytes."""
     if not sha256:
         return None
-    same = [v.version for v in deps.store.list_versions(family) if v.dataset.sha256 == sha256]
+    same = [v.version for v in deps.versions.of_family(family) if v.dataset.sha256 == sha256]
     return max(same) if same else None
 
 

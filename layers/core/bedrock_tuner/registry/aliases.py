@@ -45,6 +45,8 @@ from bedrock_tuner.errors import (
     PromotionError,
     UsageError,
 )
+from bedrock_tuner.models.aliases import AliasChange, AliasState, Promotion, parameter_name
+from bedrock_tuner.models.versions import FamilyInfo
 from bedrock_tuner.observability import logger
 from bedrock_tuner.registry.versions import ModelVersion
 
@@ -76,16 +78,9 @@ DEFAULT_ALIAS = "production"  # the alias auto-promotion moves (the spec has no 
 LEASE_SECONDS = 120
 DEPLOYMENT_WAIT_SECONDS = 60.0
 DEPLOYMENT_POLL_SECONDS = 5.0
-PARAMETER_PREFIX = "/bedrock-tuner"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # as pipeline names
 
-Promotion = Literal["promote", "rollback", "auto_promote"]
 _CAMEL = ConfigDict(populate_by_name=True, alias_generator=to_camel, extra="ignore")
-
-
-def parameter_name(family: str, alias: str) -> str:
-    """``/bedrock-tuner/<family>/<alias>``: the SSM parameter applications read."""
-    return f"{PARAMETER_PREFIX}/{family}/{alias}"
 
 
 def _check_name(kind: str, value: str) -> None:
@@ -97,73 +92,6 @@ def _check_name(kind: str, value: str) -> None:
 
 
 # --------------------------------------------------------------------------- models
-
-
-class AliasState(BaseModel):
-    """Where an alias points now (``version`` ``None``: never set)."""
-
-    model_config = _CAMEL
-
-    family: str
-    alias: str
-    version: int | None = None
-    previous_version: int | None = None
-    model_arn: str | None = None
-    target_arn: str | None = None  # what the SSM parameter holds
-    previous_model_arn: str | None = None
-    previous_target_arn: str | None = None
-    revision: int = 0
-    updated_at: str | None = None
-    updated_by: str | None = None
-    reason: str | None = None
-    action: str | None = None
-    lease_id: str | None = None
-    lease_expires_at: int | None = None
-
-    @property
-    def parameter(self) -> str:
-        return parameter_name(self.family, self.alias)
-
-    def public(self) -> dict[str, Any]:
-        """The JSON the API and CLI show (no lease internals)."""
-        data = self.model_dump(by_alias=True, mode="json", exclude={"lease_id", "lease_expires_at"})
-        data["parameter"] = self.parameter
-        return data
-
-
-class AliasChange(BaseModel):
-    """One change (or attempted change) of an alias: a history item."""
-
-    model_config = _CAMEL
-
-    family: str
-    alias: str
-    version: int
-    previous_version: int | None = None
-    model_arn: str
-    target_arn: str
-    revision: int
-    action: Promotion
-    by: str
-    reason: str | None = None
-    at: str
-    status: Literal["succeeded", "unchanged", "failed"] = "succeeded"
-    error: str | None = None
-    compensated: bool | None = None
-
-    def item(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, mode="json", exclude_none=True)
-
-
-class FamilyInfo(BaseModel):
-    model_config = _CAMEL
-
-    family: str
-    owner: str | None = None  # the pipeline that created it (docs/pipeline.md "Tenancy")
-    writers: list[str] = []  # other pipelines its owner's spec shares it with (family_writers)
-    deployment_arn: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
 
 
 class ValueDiff(BaseModel):
@@ -210,7 +138,7 @@ class AutoPromotion(BaseModel):
 
 def get_version(deps: Deps, family: str, version: int) -> ModelVersion:
     """Version ``version`` of ``family`` with its full lineage and metrics."""
-    found = deps.store.get_version(family, version)
+    found = deps.versions.get(family, version)
     if found is None:
         raise ModelNotFoundError(
             f"{family} has no version {version}",
@@ -223,19 +151,18 @@ def get_version(deps: Deps, family: str, version: int) -> ModelVersion:
 def get_alias(deps: Deps, family: str, alias: str) -> AliasState:
     """The alias's state; ``version`` is ``None`` when it was never set."""
     _check_name("alias", alias)
-    item = deps.store.get_alias(family, alias)
-    return AliasState.model_validate({**(item or {}), "family": family, "alias": alias})
+    return deps.aliases.get(family, alias)
 
 
 def alias_history(deps: Deps, family: str, alias: str) -> list[AliasChange]:
     """Every change of the alias, failed attempts included, oldest first."""
     _check_name("alias", alias)
-    return [AliasChange.model_validate(item) for item in deps.store.alias_history(family, alias)]
+    return deps.aliases.history(family, alias)
 
 
 def list_families(deps: Deps) -> list[FamilyInfo]:
     """Every family that registered a version (or was given a deployment), by name."""
-    return [FamilyInfo.model_validate(item) for item in deps.store.list_family_items()]
+    return deps.versions.families()
 
 
 def set_family_deployment(deps: Deps, family: str, deployment_arn: str | None) -> FamilyInfo:
@@ -251,14 +178,13 @@ def set_family_deployment(deps: Deps, family: str, deployment_arn: str | None) -
             fix="pass the ARN CreateCustomModelDeployment returned "
             "(arn:aws:bedrock:<region>:<account>:custom-model-deployment/<id>)",
         )
-    deps.store.put_family(family, at=deps.now(), deployment_arn=deployment_arn or "")
-    return FamilyInfo.model_validate(deps.store.get_family(family) or {"family": family})
+    deps.versions.put_family(family, at=deps.now(), deployment_arn=deployment_arn or "")
+    return deps.versions.get_family(family) or FamilyInfo(family=family)
 
 
 def _deployment(deps: Deps, family: str) -> str | None:
-    item = deps.store.get_family(family)
-    value = (item or {}).get("deploymentArn")
-    return str(value) if value else None
+    found = deps.versions.get_family(family)
+    return found.deployment_arn if found is not None and found.deployment_arn else None
 
 
 # --------------------------------------------------------------------------- comparison
@@ -403,7 +329,7 @@ def promote(
     _check_name("family", family)
     _check_name("alias", alias)
     if pipeline is not None:
-        deps.store.check_family_writer(family, pipeline)
+        deps.versions.check_family_writer(family, pipeline)
     target = get_version(deps, family, version)
     deployment = _deployment(deps, family)
     target_arn = deployment or target.model_arn
@@ -432,23 +358,17 @@ def promote(
 
     lease_id = uuid.uuid4().hex
     now = _epoch(deps)
-    current = AliasState.model_validate(
-        {
-            **deps.store.acquire_alias_lease(
-                family, alias, lease_id=lease_id, now=now, expires=now + LEASE_SECONDS
-            ),
-            "family": family,
-            "alias": alias,
-        }
+    current = deps.aliases.acquire_lease(
+        family, alias, lease_id=lease_id, now=now, expires=now + LEASE_SECONDS
     )
     if expected_revision is not None and current.revision != expected_revision:
-        deps.store.release_alias_lease(family, alias, lease_id)
+        deps.aliases.release_lease(family, alias, lease_id)
         raise ConflictError(
             f"alias {alias} of {family} is at revision {current.revision}, not {expected_revision}",
             fix="read the alias again and decide on its current target",
         )
     if current.version == version and current.target_arn == target_arn:
-        deps.store.release_alias_lease(family, alias, lease_id)
+        deps.aliases.release_lease(family, alias, lease_id)
         return change(current, previous_version=current.previous_version, status="unchanged")
 
     deployment_updated = False
@@ -492,13 +412,13 @@ def promote(
         "action": action,
     }
     try:
-        deps.store.commit_alias(
+        deps.aliases.commit(
             family,
             alias,
             lease_id=lease_id,
             expected_revision=current.revision,
             fields=fields,
-            history=done.item(),
+            history=done,
             writer=pipeline,
         )
     except ConflictError as exc:
@@ -531,7 +451,7 @@ def _fail(
     where = f"{failed.family}/{failed.alias}"
     try:
         restore()
-        deps.store.release_alias_lease(failed.family, failed.alias, lease_id)
+        deps.aliases.release_lease(failed.family, failed.alias, lease_id)
         compensated = True
     except Exception as undo:  # noqa: BLE001 - reported in the raised error
         logger.exception("promotion compensation failed", extra={"alias": where})
@@ -541,12 +461,7 @@ def _fail(
         undo_error = None
     record = failed.model_copy(update={"compensated": compensated})
     try:
-        deps.store.put_alias_event(
-            failed.family,
-            failed.alias,
-            f"{failed.revision:08d}#FAILED#{failed.at}#{lease_id[:8]}",
-            record.item(),
-        )
+        deps.aliases.put_failed_attempt(record, lease_id=lease_id)
     except Exception:  # noqa: BLE001 - the history item is best effort
         logger.exception("could not record the failed promotion", extra={"alias": where})
     logger.warning(
@@ -667,7 +582,7 @@ def maybe_auto_promote(
                 reason="already the target",
                 current_version=current.version,
             )
-        existing = deps.store.get_version(family, current.version)
+        existing = deps.versions.get(family, current.version)
         current_loss = getattr(existing.metrics, metric) if existing else None
     base |= {"current": current_loss, "current_version": current.version}
     go, why = auto_promotion_decision(

@@ -26,7 +26,8 @@ import math
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+
+from bedrock_tuner.models.versions import MetricsSummary
 
 __all__ = [
     "REGRESSION_FACTOR",
@@ -56,20 +57,6 @@ class LossPoint(BaseModel):
     loss: float
     step: int | None = None
     epoch: int | None = None
-
-
-class MetricsSummary(BaseModel):
-    """What the registry keeps of a job's metrics (camelCase when stored)."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, alias_generator=to_camel)
-
-    training_loss: float | None = None  # final
-    validation_loss: float | None = None  # final
-    min_validation_loss: float | None = None
-    training_points: int = 0
-    validation_points: int = 0
-    overfitting: bool = False
-    overfitting_reason: str | None = None
 
 
 def _norm(header: str) -> str:

@@ -17,7 +17,7 @@ router = new_router()
 def list_approvals() -> list[ApprovalView]:
     return [
         ApprovalView.model_validate(record.model_dump(exclude={"task_token", "delivered"}))
-        for record in default_deps().store.list_pending_approvals()
+        for record in default_deps().approvals.pending()
     ]
 
 

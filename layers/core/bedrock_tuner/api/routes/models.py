@@ -24,14 +24,14 @@ def list_families() -> list[dict[str, Any]]:
     tags=["models"],
 )
 def list_versions(family: str) -> list[dict[str, Any]]:
-    store = default_deps().store
-    versions = store.list_versions(family)
+    deps = default_deps()
+    versions = deps.versions.of_family(family)
     if not versions:
         raise ModelNotFoundError(
             f"there is no model family {family}",
             fix="list the families: `bedrock-tuner models list` (GET /models)",
         )
-    targets = store.alias_targets(family)
+    targets = deps.aliases.targets(family)
     return [
         {
             **version.model_dump(by_alias=True, mode="json"),
@@ -47,7 +47,7 @@ def list_versions(family: str) -> list[dict[str, Any]]:
     tags=["models"],
 )
 def get_version(family: str, version: int) -> dict[str, Any]:
-    found = default_deps().store.get_version(family, version)
+    found = default_deps().versions.get(family, version)
     if found is None:
         raise ModelNotFoundError(
             f"{family} has no version {version}",

@@ -117,7 +117,7 @@ def list_runs(
     names = [pipeline] if pipeline else pipeline_names(deps)
     runs: list[Run] = []
     for name in names:
-        runs.extend(deps.store.list_runs(name, limit=limit if wanted is None else 1000))
+        runs.extend(deps.runs.by_pipeline(name, limit=limit if wanted is None else 1000))
     if wanted is not None:
         runs = [run for run in runs if run.status in wanted]
     runs.sort(key=lambda run: (run.created_at, run.run_id), reverse=True)
@@ -139,9 +139,9 @@ def _job_details(deps: Deps, job: dict[str, Any] | None) -> dict[str, Any] | Non
 )
 def get_run(run_id: str) -> dict[str, Any]:
     deps = default_deps()
-    run = deps.store.require_run(run_id)
+    run = deps.runs.require(run_id)
     history = deps.sfn.execution_history(run.execution_arn) if run.execution_arn else []
-    record = deps.store.get_job(run.job_arn) if run.job_arn else None
+    record = deps.jobs.get(run.job_arn) if run.job_arn else None
     job = record.model_dump(by_alias=True, mode="json") if record else None
     if job is not None:
         job.pop("taskToken", None)
