@@ -88,7 +88,7 @@ def failed_after_training(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> dict
         def down(*args: Any, **kwargs: Any) -> Any:
             raise TransientError("DynamoDB TransactWriteItems: internal error")
 
-        broken.setattr(default_deps().store, "register_version", down)
+        broken.setattr(default_deps().versions, "register", down)
         with pytest.raises(TransientError):
             invoke("register_model_version", state)
     state["error"] = {"Error": "TransientError", "Cause": "DynamoDB internal error"}
