@@ -166,3 +166,21 @@ def test_d20_a_1012_byte_key_is_accepted_and_its_report_fits(cloud: Cloud) -> No
     assert state["validation"]["valid"], state["validation"]
     report = cloud.s3.head_object(Bucket=BUCKET, Key=key + REPORT_SUFFIX)
     assert report["ContentLength"] > 0
+
+
+def test_d3_a_catalog_that_no_longer_knows_the_model_does_not_fail_the_registration(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """D3, its second half: the catalog changed during a days-long job (the base model was
+    removed from it): the trained model is still registered, with the spec's own
+    hyperparameters in its lineage."""
+    import msgspec
+
+    from bedrock_tuner.pipeline import registration
+    from integration.test_register_model_version import completed
+
+    state = completed(cloud)
+    emptied = msgspec.structs.replace(registration.load_catalog(), models=())
+    monkeypatch.setattr(registration, "load_catalog", lambda: emptied)
+    output = invoke("register_model_version", state)
+    assert output["version"] == 1
