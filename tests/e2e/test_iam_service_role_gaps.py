@@ -7,9 +7,6 @@ run fails telling people why. With the whole policy the same run trains."""
 from __future__ import annotations
 
 import json
-import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +14,7 @@ import pytest
 
 from bedrock_tuner_localcloud.server import LocalCloud
 from bedrock_tuner_localcloud.template import load_yaml
+from e2e.test_iam import run
 
 pytestmark = pytest.mark.usefixtures("needs_handlers")
 
@@ -42,33 +40,6 @@ def without_statement(sid: str, folder: Path) -> Path:
     path = folder / "template.json"
     path.write_text(json.dumps(template))
     return path
-
-
-def run(
-    cloud: LocalCloud,
-    upload: Any,
-    wait_for_execution: Callable[..., dict[str, Any]],
-    notifications: Callable[..., list[Any]],
-) -> dict[str, Any]:
-    """The run of ``upload`` to its end (approving it if it asks)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        asks = notifications("approval_needed")
-        if asks:
-            request = urllib.request.Request(
-                f"{cloud.api_url}/approvals/{asks[0].body['run_id']}",
-                data=json.dumps({"decision": "approve", "reason": "e2e"}).encode(),
-                method="POST",
-                headers={"Content-Type": "application/json"},
-            )
-            with urllib.request.urlopen(request, timeout=30) as response:
-                assert response.status == 200
-            break
-        try:
-            return wait_for_execution(upload, timeout=0.5)
-        except TimeoutError:
-            continue
-    return wait_for_execution(upload, timeout=60)
 
 
 def key_arn(cloud: LocalCloud) -> str:

@@ -3,23 +3,14 @@ one local cloud per process)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from e2e.test_local_cli import CLI, _env
+
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "bedrock_tuner_cli.main"]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    for key in ("AWS_ENDPOINT_URL", "MOTO_PORT"):  # the in-process cloud's; not the child's
-        env.pop(key, None)
-    env["NO_COLOR"] = "1"
-    return env
 
 
 def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -33,6 +33,7 @@ from bedrock_tuner.deps import reset_deps
 from bedrock_tuner.settings import reset_settings
 from bedrock_tuner_localcloud.template import load_yaml
 from events import load_event
+from fake_api import FakeApi
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -321,3 +322,10 @@ def sfn_tasks(monkeypatch: pytest.MonkeyPatch) -> TaskCalls:
     monkeypatch.setattr(StepFunctionBackend, "send_task_failure", failure)
     monkeypatch.setattr(StepFunctionBackend, "send_task_heartbeat", heartbeat)
     return record
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeApi]:
+    """An HTTP API on 127.0.0.1 that answers what a test routes (tests/fake_api.py)."""
+    with FakeApi() as api:
+        yield api

@@ -76,3 +76,15 @@ def bedrock_event(
     if status != "Completed":
         event["detail"].pop("outputModelArn", None)
     return event
+
+
+def completed_job_result(cloud: Cloud, job_name: str) -> dict[str, Any]:
+    """The track step's ``jobResult`` for a job Bedrock reports Completed."""
+    described = cloud.bedrock.get_model_customization_job(jobIdentifier=job_name)
+    return {
+        "status": "Completed",
+        "failureMessage": None,
+        "outputModelArn": described["outputModelArn"],
+        "trainingLoss": None,
+        "validationLoss": None,
+    }

@@ -13,7 +13,6 @@ import pytest
 from moto import mock_aws
 
 from bedrock_tuner.datasets import reader
-from bedrock_tuner_cli.main import main
 from factories import (
     BUCKET,
     NOVA_LITE,
@@ -22,22 +21,8 @@ from factories import (
     image,
     message,
     nova_record,
-    prompt_completion,
 )
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def pcs(n: int, start: int = 0) -> list[dict[str, Any]]:
-    return [prompt_completion(i) for i in range(start, start + n)]
-
-
-def problems_of(doc: dict[str, Any]) -> dict[str, list[int | None]]:
-    return {p["code"]: [e["line"] for e in p["examples"]] for p in doc["problems"]}
+from unit.test_cli import pcs, problems_of, run
 
 
 def _comparable(doc: dict[str, Any]) -> dict[str, Any]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bedrock_tuner_cli.main import main
+from cli_env import isolate_cli
 from fake_api import FakeApi, problem
 
 ANA = "arn:aws:iam::123456789012:user/ana"
@@ -220,21 +220,7 @@ CASES: list[tuple[list[str], str, str, Any, list[str]]] = [
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "BEDROCK_TUNER_API_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE000000000000")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("BEDROCK_TUNER_LOCAL_STATE", str(tmp_path / "local.json"))
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeApi]:
-    with FakeApi() as api:
-        yield api
+    isolate_cli(monkeypatch, tmp_path, access_key="AKIDFAKE000000000000")
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from bedrock_tuner_cli.client.stack import (
     resolve_endpoint,
     stack_api_url,
 )
+from cli_env import isolate_cli
 from fake_api import FakeApi, problem
 
 FAKE = Credentials("AKIDFAKE000000000000", "fake-secret-key")
@@ -27,23 +28,7 @@ FAKE = Credentials("AKIDFAKE000000000000", "fake-secret-key")
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
-    for key in ("BEDROCK_TUNER_API_URL", "BEDROCK_TUNER_STACK"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("BEDROCK_TUNER_LOCAL_STATE", str(tmp_path / "local.json"))
-
-
-@pytest.fixture
-def fake() -> Any:
-    with FakeApi() as api:
-        yield api
+    isolate_cli(monkeypatch, tmp_path, access_key="testing")
 
 
 def client(fake: FakeApi, **kw: Any) -> ApiClient:

@@ -9,7 +9,6 @@ with its fix (exit 2, nothing on stdout, no traceback).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,11 @@ import pytest
 from bedrock_tuner.deps import default_deps
 from bedrock_tuner.errors import TransientError
 from bedrock_tuner_cli.main import main
-from events import load_event
+from cli_env import isolate_cli
 from fake_api import FakeApi
 from integration.conftest import Cloud
-from integration.helpers import started_job, validated
+from integration.helpers import completed_job_result, started_job, validated
+from integration.test_api import api_event
 from lambda_handlers import invoke
 
 USER = "arn:aws:iam::123456789012:user/alice"
@@ -29,31 +29,12 @@ USER = "arn:aws:iam::123456789012:user/alice"
 
 @pytest.fixture(autouse=True)
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "BEDROCK_TUNER_API_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("BEDROCK_TUNER_LOCAL_STATE", str(tmp_path / "local.json"))
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeApi]:
-    with FakeApi() as api:
-        yield api
+    isolate_cli(monkeypatch, tmp_path)
 
 
 def recorded(run_id: str) -> tuple[int, Any]:
     """``POST /runs/{run_id}/recover`` through the API function: ``(status, JSON body)``."""
-    event = load_event("api_get_catalog")
-    path = f"/runs/{run_id}/recover"
-    event.update(path=path, httpMethod="POST", pathParameters={"proxy": path.lstrip("/")})
-    event["requestContext"].update(httpMethod="POST", path=f"/v1{path}")
-    event["requestContext"]["identity"]["userArn"] = USER
-    event["body"] = "{}"
-    event["headers"]["Content-Type"] = "application/json"
-    event["multiValueHeaders"]["Content-Type"] = ["application/json"]
-    reply = invoke("api", event)
+    reply = invoke("api", api_event("POST", f"/runs/{run_id}/recover", body={}, user_arn=USER))
     return int(reply["statusCode"]), json.loads(reply["body"])
 
 
@@ -75,14 +56,7 @@ def failed_after_training(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> dict
     """A run whose job completed and whose registration failed after its retries (D3)."""
     state = started_job(cloud)
     cloud.set_job_status(state["job"]["jobName"], "Completed")
-    described = cloud.bedrock.get_model_customization_job(jobIdentifier=state["job"]["jobName"])
-    state["jobResult"] = {
-        "status": "Completed",
-        "failureMessage": None,
-        "outputModelArn": described["outputModelArn"],
-        "trainingLoss": None,
-        "validationLoss": None,
-    }
+    state["jobResult"] = completed_job_result(cloud, state["job"]["jobName"])
     with monkeypatch.context() as broken:
 
         def down(*args: Any, **kwargs: Any) -> Any:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,10 @@ from bedrock_tuner.deps import default_deps
 from bedrock_tuner.registry.metrics import MetricsSummary
 from bedrock_tuner.registry.versions import DatasetLineage, ModelVersion
 from bedrock_tuner_cli.main import main
-from events import load_event
+from cli_env import isolate_cli
 from fake_api import FakeApi
 from integration.conftest import ACCOUNT, REGION, Cloud
+from integration.test_api import api_event
 from lambda_handlers import invoke
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,18 +29,7 @@ COUNT = 12
 
 @pytest.fixture(autouse=True)
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "BEDROCK_TUNER_API_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("BEDROCK_TUNER_LOCAL_STATE", str(tmp_path / "local.json"))
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeApi]:
-    with FakeApi() as api:
-        yield api
+    isolate_cli(monkeypatch, tmp_path)
 
 
 def register_versions(count: int) -> None:
@@ -69,11 +58,7 @@ def register_versions(count: int) -> None:
 
 def recorded_versions() -> Any:
     """``GET /models/{family}/versions`` through the API function."""
-    event = load_event("api_get_catalog")
-    path = f"/models/{FAMILY}/versions"
-    event.update(path=path, httpMethod="GET", pathParameters={"proxy": path.lstrip("/")})
-    event["requestContext"].update(httpMethod="GET", path=f"/v1{path}")
-    reply = invoke("api", event)
+    reply = invoke("api", api_event("GET", f"/models/{FAMILY}/versions"))
     assert reply["statusCode"] == 200, reply
     return json.loads(reply["body"])
 

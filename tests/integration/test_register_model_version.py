@@ -12,7 +12,7 @@ from bedrock_tuner.errors import InvalidEventError
 from bedrock_tuner.models.payloads import ExecutionState
 from bedrock_tuner.pipeline.registration import register_version
 from integration.conftest import BUCKET, Cloud
-from integration.helpers import KEY, started_job
+from integration.helpers import KEY, completed_job_result, started_job
 from lambda_handlers import invoke
 
 TRAINING_CSV = (
@@ -36,14 +36,7 @@ def completed(cloud: Cloud, *, csvs: bool = True, **kw: Any) -> dict[str, Any]:
             Key=f"{prefix}model-customization-job-abc123/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
             Body=VALIDATION_CSV.encode(),
         )
-    described = cloud.bedrock.get_model_customization_job(jobIdentifier=job["jobName"])
-    state["jobResult"] = {
-        "status": "Completed",
-        "failureMessage": None,
-        "outputModelArn": described["outputModelArn"],
-        "trainingLoss": None,
-        "validationLoss": None,
-    }
+    state["jobResult"] = completed_job_result(cloud, job["jobName"])
     return state
 
 

@@ -19,7 +19,7 @@ from bedrock_tuner.observability import DEFAULT_NAMESPACE
 from bedrock_tuner.pipeline.validation import REPORT_SUFFIX
 from factories import prompt_completion
 from integration.conftest import BUCKET, Cloud
-from integration.helpers import KEY, validated
+from integration.helpers import KEY, completed_job_result, validated
 from lambda_handlers import invoke
 
 S3_KEY_LIMIT = 1024
@@ -57,14 +57,7 @@ def step(state: dict[str, Any], function: str, result_path: str) -> bool:
 
 def complete_the_job(cloud: Cloud, state: dict[str, Any]) -> None:
     cloud.set_job_status(state["job"]["jobName"], "Completed")
-    described = cloud.bedrock.get_model_customization_job(jobIdentifier=state["job"]["jobName"])
-    state["jobResult"] = {
-        "status": "Completed",
-        "failureMessage": None,
-        "outputModelArn": described["outputModelArn"],
-        "trainingLoss": None,
-        "validationLoss": None,
-    }
+    state["jobResult"] = completed_job_result(cloud, state["job"]["jobName"])
 
 
 # ------------------------------------------------------------------------------ D13

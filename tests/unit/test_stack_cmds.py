@@ -10,19 +10,12 @@ import pytest
 
 from bedrock_tuner_cli.main import main
 from bedrock_tuner_cli.table import render_table
+from cli_env import isolate_cli
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "BEDROCK_TUNER_API_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE000000000000")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("BEDROCK_TUNER_LOCAL_STATE", str(tmp_path / "local.json"))
+    isolate_cli(monkeypatch, tmp_path, access_key="AKIDFAKE000000000000")
 
 
 def test_local_without_local_up(capsys: pytest.CaptureFixture[str]) -> None:
